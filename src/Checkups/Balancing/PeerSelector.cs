@@ -1,0 +1,31 @@
+using Checkups.Model;
+
+namespace Checkups.Balancing;
+
+/// <summary>
+/// Picks one server of one cluster. One instance is built per cluster per topology snapshot, off the hot path,
+/// so it may precompute whatever it needs (tables, rings); it is dropped when the snapshot is replaced.
+/// </summary>
+internal abstract class PeerSelector
+{
+    /// <summary>
+    /// Gets whether <see cref="OnCompleted"/> wants successful calls too (failures are always reported),
+    /// and with them the call's latency.
+    /// </summary>
+    public virtual bool ObservesSuccess => false;
+
+    /// <summary>Picks a selectable server not yet tried in this call, or <see langword="null"/> when there is none.</summary>
+    public abstract Peer? Select(ref SelectionContext context);
+
+    /// <summary>Told when a call to a server this cluster owns has completed.</summary>
+    public virtual void OnCompleted(Peer peer, in CallOutcome outcome)
+    {
+    }
+}
+
+/// <summary>How one call to a server ended.</summary>
+/// <param name="Failed">Whether the call failed (exception, failure result or failure status).</param>
+/// <param name="ElapsedTimestamp">
+/// How long the call took, in <see cref="System.TimeProvider"/> timestamp units; 0 when not measured.
+/// </param>
+internal readonly record struct CallOutcome(bool Failed, long ElapsedTimestamp);

@@ -1,0 +1,26 @@
+using System;
+using System.Collections.Generic;
+
+namespace Checkups.Configuration;
+
+/// <summary>
+/// Root options of Checkups, bindable from the <c>Checkups</c> configuration section.
+/// </summary>
+public sealed class CheckupsOptions
+{
+    /// <summary>The configuration section these options are usually bound from.</summary>
+    public const string SectionName = "Checkups";
+
+    /// <summary>Gets or sets how often the active health check probes every server.</summary>
+    /// <value>Default 5 seconds.</value>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets whether upstreams are actively probed unless they say otherwise.</summary>
+    /// <value>Default <see langword="true"/>.</value>
+    public bool HeartbeatEnabled { get; set; } = true;
+
+    /// <summary>Gets the upstreams by name (names compare case-insensitively, as configuration keys do).</summary>
+    /// <value>Default empty.</value>
+    public IDictionary<string, UpstreamOptions> Upstreams { get; } =
+        new Dictionary<string, UpstreamOptions>(StringComparer.OrdinalIgnoreCase);
+}

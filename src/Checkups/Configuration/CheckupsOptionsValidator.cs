@@ -1,0 +1,217 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using Checkups.Balancing;
+using Microsoft.Extensions.Options;
+
+namespace Checkups.Configuration;
+
+/// <summary>
+/// Checks options whole and reports every problem at once, each prefixed with its configuration path,
+/// e.g. <c>Checkups:Upstreams:api:Clusters:0:Servers:1:Port must be between 1 and 65535 (was 70000)</c>.
+/// </summary>
+internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOptions>
+{
+    internal const int MaxWeight = 1_000_000;
+
+    public ValidateOptionsResult Validate(string? name, CheckupsOptions options)
+    {
+        var errors = Validate(options, CheckupsOptions.SectionName);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    public static List<string> Validate(CheckupsOptions options, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        if (options.HeartbeatInterval <= TimeSpan.Zero)
+        {
+            errors.Add(Invariant($"{prefix}:HeartbeatInterval must be greater than zero (was {options.HeartbeatInterval})"));
+        }
+
+        foreach (var (name, upstream) in options.Upstreams)
+        {
+            ValidateUpstream(name, upstream, Invariant($"{prefix}:Upstreams:{name}"), errors);
+        }
+
+        return errors;
+    }
+
+    public static void ValidateUpstream(string? name, UpstreamOptions? upstream, string path, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            errors.Add(Invariant($"{path} must have a non-empty name"));
+        }
+
+        if (upstream is null)
+        {
+            errors.Add(Invariant($"{path} must not be null"));
+            return;
+        }
+
+        if (!SelectorFactory.IsKnown(upstream.Mode))
+        {
+            errors.Add(Invariant($"{path}:Mode must be one of {SelectorFactory.KnownModes} (was '{upstream.Mode}')"));
+        }
+
+        if (upstream.Try is < 1)
+        {
+            errors.Add(Invariant($"{path}:Try must be at least 1 (was {upstream.Try})"));
+        }
+
+        if (upstream.TryTimeout is { } tryTimeout && tryTimeout <= TimeSpan.Zero)
+        {
+            errors.Add(Invariant($"{path}:TryTimeout must be greater than zero (was {tryTimeout})"));
+        }
+
+        ValidatePositive(upstream.Timeouts.Connect, Invariant($"{path}:Timeouts:Connect"), errors);
+        ValidatePositive(upstream.Timeouts.Send, Invariant($"{path}:Timeouts:Send"), errors);
+        ValidatePositive(upstream.Timeouts.Read, Invariant($"{path}:Timeouts:Read"), errors);
+
+        int forms = (upstream.Servers.Count > 0 ? 1 : 0) + (upstream.Clusters.Count > 0 ? 1 : 0) + (upstream.NamedClusters.Count > 0 ? 1 : 0);
+        if (forms == 0)
+        {
+            errors.Add(Invariant($"{path} must define its servers in Servers, Clusters or NamedClusters"));
+        }
+        else if (forms > 1)
+        {
+            errors.Add(Invariant($"{path} must define its servers in only one of Servers, Clusters or NamedClusters"));
+        }
+
+        if (upstream.Servers.Count > 0)
+        {
+            ValidateServers(upstream.Servers, Invariant($"{path}:Servers"), errors);
+        }
+
+        for (int i = 0; i < upstream.Clusters.Count; i++)
+        {
+            ValidateCluster(upstream.Clusters[i], Invariant($"{path}:Clusters:{i}"), errors);
+        }
+
+        foreach (var (clusterName, cluster) in upstream.NamedClusters)
+        {
+            string clusterPath = Invariant($"{path}:NamedClusters:{clusterName}");
+            if (string.IsNullOrWhiteSpace(clusterName))
+            {
+                errors.Add(Invariant($"{clusterPath} must have a non-empty name"));
+            }
+            else if (int.TryParse(clusterName, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+            {
+                // Callers pass cluster orders as names or level numbers; a numeric name would be ambiguous.
+                errors.Add(Invariant($"{clusterPath} must not be named with a number (was '{clusterName}'); use Clusters for levels"));
+            }
+
+            ValidateCluster(cluster, clusterPath, errors);
+        }
+    }
+
+    private static void ValidateCluster(ClusterOptions? cluster, string path, List<string> errors)
+    {
+        if (cluster is null)
+        {
+            errors.Add(Invariant($"{path} must not be null"));
+            return;
+        }
+
+        ValidateServers(cluster.Servers, Invariant($"{path}:Servers"), errors);
+    }
+
+    private static void ValidateServers(IList<ServerOptions> servers, string path, List<string> errors)
+    {
+        if (servers.Count == 0)
+        {
+            errors.Add(Invariant($"{path} must contain at least one server"));
+            return;
+        }
+
+        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < servers.Count; i++)
+        {
+            string serverPath = Invariant($"{path}:{i}");
+            var server = servers[i];
+            if (server is null)
+            {
+                errors.Add(Invariant($"{serverPath} must not be null"));
+                continue;
+            }
+
+            bool hostOk = ValidateHost(server.Host, serverPath, errors);
+            if (server.Port is < 1 or > 65535)
+            {
+                errors.Add(Invariant($"{serverPath}:Port must be between 1 and 65535 (was {server.Port})"));
+            }
+            else if (hostOk)
+            {
+                string key = Model.Peer.FormatKey(Model.Peer.NormalizeHost(server.Host), server.Port);
+                if (seen.TryGetValue(key, out int first))
+                {
+                    errors.Add(Invariant($"{serverPath} duplicates {key} already listed at {path}:{first}"));
+                }
+                else
+                {
+                    seen.Add(key, i);
+                }
+            }
+
+            if (server.Weight is < 1 or > MaxWeight)
+            {
+                errors.Add(Invariant($"{serverPath}:Weight must be between 1 and {MaxWeight} (was {server.Weight})"));
+            }
+
+            if (server.MaxFails < 0)
+            {
+                errors.Add(Invariant($"{serverPath}:MaxFails must not be negative (was {server.MaxFails})"));
+            }
+
+            if (server.FailTimeout < TimeSpan.Zero)
+            {
+                errors.Add(Invariant($"{serverPath}:FailTimeout must not be negative (was {server.FailTimeout})"));
+            }
+            else if (server.MaxFails > 0 && server.FailTimeout == TimeSpan.Zero)
+            {
+                errors.Add(Invariant($"{serverPath}:FailTimeout must be greater than zero when MaxFails is set (was {server.FailTimeout})"));
+            }
+
+            if (server.Zone is { } zone && string.IsNullOrWhiteSpace(zone))
+            {
+                errors.Add(Invariant($"{serverPath}:Zone must be null or non-empty (was '{zone}')"));
+            }
+
+            foreach (var key in server.Metadata.Keys)
+            {
+                if (string.IsNullOrWhiteSpace(key))
+                {
+                    errors.Add(Invariant($"{serverPath}:Metadata must not contain an empty key"));
+                }
+            }
+        }
+    }
+
+    private static bool ValidateHost(string? host, string serverPath, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(host))
+        {
+            errors.Add(Invariant($"{serverPath}:Host must not be empty"));
+            return false;
+        }
+
+        if (Uri.CheckHostName(Model.Peer.NormalizeHost(host)) == UriHostNameType.Unknown)
+        {
+            errors.Add(Invariant($"{serverPath}:Host must be a host name or IP address without scheme or port (was '{host}')"));
+            return false;
+        }
+
+        return true;
+    }
+
+    private static void ValidatePositive(TimeSpan value, string path, List<string> errors)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            errors.Add(Invariant($"{path} must be greater than zero (was {value})"));
+        }
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

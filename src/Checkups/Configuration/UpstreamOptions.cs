@@ -1,0 +1,88 @@
+using System;
+using System.Collections.Generic;
+
+namespace Checkups.Configuration;
+
+/// <summary>
+/// One upstream (lua-resty-checkups: <c>skey</c>): a named service with its servers and policies.
+/// Exactly one of <see cref="Servers"/>, <see cref="Clusters"/> or <see cref="NamedClusters"/> is set.
+/// </summary>
+public sealed class UpstreamOptions
+{
+    /// <summary>Gets or sets the balancing mode.</summary>
+    /// <value>Default <c>wrr</c> (smooth weighted round robin).</value>
+    public string Mode { get; set; } = BalancingModes.WeightedRoundRobin;
+
+    /// <summary>Gets the servers of a single level-1 cluster: a shorthand for one entry in <see cref="Clusters"/>.</summary>
+    /// <value>Default empty.</value>
+    public IList<ServerOptions> Servers { get; } = new List<ServerOptions>();
+
+    /// <summary>
+    /// Gets the clusters as priority levels: the first entry is level 1, the next level 2, and so on.
+    /// Level N+1 is used only when no server of the levels before it can serve a call.
+    /// </summary>
+    /// <value>Default empty.</value>
+    public IList<ClusterOptions> Clusters { get; } = new List<ClusterOptions>();
+
+    /// <summary>
+    /// Gets the clusters by name (for example <c>dc1</c>, <c>dc2</c>), tried in the order a caller passes;
+    /// without one, in the order they were added (from configuration: key order).
+    /// </summary>
+    /// <value>Default empty.</value>
+    public IDictionary<string, ClusterOptions> NamedClusters { get; } =
+        new Dictionary<string, ClusterOptions>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Gets or sets whether the active health check keeps the first server selectable
+    /// (<c>unstable</c>) when every server of the upstream fails its probe.
+    /// </summary>
+    /// <value>Default <see langword="true"/>.</value>
+    public bool Protected { get; set; } = true;
+
+    /// <summary>Gets or sets how many servers one call may try.</summary>
+    /// <value>Default <see langword="null"/>: the number of servers of the upstream.</value>
+    public int? Try { get; set; }
+
+    /// <summary>Gets or sets the time after which a call stops trying further servers.</summary>
+    /// <value>Default <see langword="null"/>: no limit.</value>
+    public TimeSpan? TryTimeout { get; set; }
+
+    /// <summary>Gets the connect, send and read timeouts of this upstream (lua <c>get_ups_timeout</c>).</summary>
+    /// <value>Default 5 seconds each.</value>
+    public TimeoutOptions Timeouts { get; } = new();
+
+    /// <summary>Gets or sets whether the active health check probes this upstream.</summary>
+    /// <value>Default <see langword="null"/>: <see cref="CheckupsOptions.HeartbeatEnabled"/> decides.</value>
+    public bool? Heartbeat { get; set; }
+
+    internal UpstreamOptions Clone()
+    {
+        var copy = new UpstreamOptions
+        {
+            Mode = Mode,
+            Protected = Protected,
+            Try = Try,
+            TryTimeout = TryTimeout,
+            Heartbeat = Heartbeat,
+        };
+        copy.Timeouts.Connect = Timeouts.Connect;
+        copy.Timeouts.Send = Timeouts.Send;
+        copy.Timeouts.Read = Timeouts.Read;
+        foreach (var server in Servers)
+        {
+            copy.Servers.Add(server?.Clone()!);
+        }
+
+        foreach (var cluster in Clusters)
+        {
+            copy.Clusters.Add(cluster?.Clone()!);
+        }
+
+        foreach (var (name, cluster) in NamedClusters)
+        {
+            copy.NamedClusters.Add(name, cluster?.Clone()!);
+        }
+
+        return copy;
+    }
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Checkups.DependencyInjection;
+
+/// <summary>Returned by <c>AddCheckups</c>, for further Checkups registrations.</summary>
+public interface ICheckupsBuilder
+{
+    /// <summary>Gets the service collection Checkups is registered in.</summary>
+    IServiceCollection Services { get; }
+}
+
+/// <summary>The default <see cref="ICheckupsBuilder"/>.</summary>
+internal sealed class CheckupsBuilder(IServiceCollection services) : ICheckupsBuilder
+{
+    public IServiceCollection Services { get; } = services;
+}
+
+/// <summary>The configuration <c>AddCheckups</c> was given, so the registry can follow its reloads.</summary>
+internal sealed class CheckupsConfigurationSource(Microsoft.Extensions.Configuration.IConfiguration configuration)
+{
+    public Microsoft.Extensions.Configuration.IConfiguration Configuration { get; } = configuration;
+}

@@ -1,0 +1,303 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+using Checkups.Balancing;
+using Checkups.Diagnostics;
+using Checkups.Model;
+using Microsoft.Extensions.Logging;
+
+namespace Checkups.Execution;
+
+/// <summary>
+/// lua-resty-checkups' <c>ready_ok</c>: pick a server, call back, judge the outcome, report it, and on failure move to
+/// another server of the cluster, then to the next cluster, until the try limit or the try timeout runs out.
+/// A call whose callback completes synchronously with a success allocates nothing.
+/// </summary>
+internal sealed class TryLoop
+{
+    private const int Pending = 0;
+    private const int FailedResult = 1;
+    private const int Threw = 2;
+
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public TryLoop(TimeProvider time, ILogger logger)
+    {
+        _time = time;
+        _logger = logger;
+    }
+
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(
+        Upstream upstream,
+        TState state,
+        Func<Peer, TState, CancellationToken, ValueTask<TResult>> callback,
+        ExecuteOptions? options,
+        CancellationToken cancellationToken)
+    {
+        var isFailure = GetClassifier<TResult>(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        TimeSpan? tryTimeout = options?.TryTimeout ?? upstream.TryTimeout;
+        long started = tryTimeout.HasValue ? _time.GetTimestamp() : 0;
+
+        var context = new SelectionContext(options?.HashKey);
+        int position = 0;
+        Cluster? cluster = null;
+        var peer = NextPeer(upstream, options?.ClusterOrder, ref position, ref cluster, ref context, attempts: null);
+        if (peer is null)
+        {
+            throw new NoServerAvailableException(upstream.Name, NoSelectableReason(upstream, options), Array.Empty<UpstreamAttempt>());
+        }
+
+        bool measure = cluster!.Selector.ObservesSuccess;
+        long attemptStarted = measure ? _time.GetTimestamp() : 0;
+        ValueTask<TResult> pending;
+        try
+        {
+            pending = callback(peer, state, cancellationToken);
+        }
+        catch (Exception ex) when (!IsCallerCancellation(ex, cancellationToken))
+        {
+            return ContinueAsync(upstream, state, callback, options, isFailure, tryTimeout, started, context, position, cluster, peer, default, Threw, ex, attemptStarted, cancellationToken);
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            var result = pending.Result;
+            if (isFailure is null || !isFailure(result))
+            {
+                Record(upstream, cluster, peer, new CallOutcome(false, measure ? _time.GetTimestamp() - attemptStarted : 0));
+                return new ValueTask<TResult>(result);
+            }
+
+            // The result was consumed above; hand the copy on, not the ValueTask a second time.
+            return ContinueAsync(upstream, state, callback, options, isFailure, tryTimeout, started, context, position, cluster, peer, new ValueTask<TResult>(result), FailedResult, null, attemptStarted, cancellationToken);
+        }
+
+        return ContinueAsync(upstream, state, callback, options, isFailure, tryTimeout, started, context, position, cluster, peer, pending, Pending, null, attemptStarted, cancellationToken);
+    }
+
+    /// <summary>Reports one attempt's outcome to the server's health and to the selector of its cluster.</summary>
+    public void Record(Upstream upstream, Cluster cluster, Peer peer, in CallOutcome outcome)
+    {
+        if (outcome.Failed)
+        {
+            if (peer.Health.RecordFailure(peer, upstream))
+            {
+                Log.PeerMarkedErr(_logger, peer.Key, upstream.Name, peer.MaxFails, peer.FailTimeout);
+            }
+
+            cluster.Selector.OnCompleted(peer, outcome);
+            return;
+        }
+
+        peer.Health.RecordSuccess();
+        if (cluster.Selector.ObservesSuccess)
+        {
+            cluster.Selector.OnCompleted(peer, outcome);
+        }
+    }
+
+    /// <summary>Picks a server for a call with no callback: the first cluster, in default order, that has a selectable one.</summary>
+    public static Peer? Select(Upstream upstream, string? hashKey)
+    {
+        var context = new SelectionContext(hashKey);
+        int position = 0;
+        Cluster? cluster = null;
+        return NextPeer(upstream, null, ref position, ref cluster, ref context, null);
+    }
+
+    private async ValueTask<TResult> ContinueAsync<TState, TResult>(
+        Upstream upstream,
+        TState state,
+        Func<Peer, TState, CancellationToken, ValueTask<TResult>> callback,
+        ExecuteOptions? options,
+        Func<TResult, bool>? isFailure,
+        TimeSpan? tryTimeout,
+        long started,
+        SelectionContext context,
+        int position,
+        Cluster cluster,
+        Peer peer,
+        ValueTask<TResult> pending,
+        int outcome,
+        Exception? error,
+        long attemptStarted,
+        CancellationToken cancellationToken)
+    {
+        int tryLimit = options?.Try ?? upstream.Try;
+        int tries = 1;
+        List<UpstreamAttempt>? attempts = null;
+        while (true)
+        {
+            TResult result = default!;
+            bool failed;
+            if (outcome == Threw)
+            {
+                failed = true;
+            }
+            else
+            {
+                try
+                {
+                    result = await pending.ConfigureAwait(false);
+                    failed = outcome == FailedResult || (isFailure is not null && isFailure(result));
+                }
+                catch (Exception ex) when (!IsCallerCancellation(ex, cancellationToken))
+                {
+                    failed = true;
+                    error = ex;
+                }
+            }
+
+            long elapsed = cluster.Selector.ObservesSuccess || failed ? _time.GetTimestamp() - attemptStarted : 0;
+            Record(upstream, cluster, peer, new CallOutcome(failed, elapsed));
+            if (!failed)
+            {
+                return result;
+            }
+
+            (attempts ??= new List<UpstreamAttempt>()).Add(new UpstreamAttempt(peer, error));
+            object? lastResult = error is null ? result : null;
+            context.Tried.Add(peer.Index);
+
+            if (tries >= tryLimit)
+            {
+                throw new NoServerAvailableException(
+                    upstream.Name,
+                    string.Create(CultureInfo.InvariantCulture, $"try limit of {tryLimit} reached"),
+                    attempts) { LastResult = lastResult };
+            }
+
+            if (tryTimeout is { } limit && _time.GetElapsedTime(started) >= limit)
+            {
+                throw new TryTimeoutException(upstream.Name, limit, attempts) { LastResult = lastResult };
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            var next = NextPeer(upstream, options?.ClusterOrder, ref position, ref cluster!, ref context, attempts);
+            if (next is null)
+            {
+                throw new NoServerAvailableException(upstream.Name, "every selectable server was tried", attempts) { LastResult = lastResult };
+            }
+
+            peer = next;
+            tries++;
+            error = null;
+            outcome = Pending;
+            attemptStarted = _time.GetTimestamp();
+            try
+            {
+                pending = callback(peer, state, cancellationToken);
+            }
+            catch (Exception ex) when (!IsCallerCancellation(ex, cancellationToken))
+            {
+                outcome = Threw;
+                error = ex;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks the current cluster for a server; when it has none left, moves along the cluster order. A server that
+    /// already failed in this call is skipped in later clusters too (the same host:port may sit in several).
+    /// </summary>
+    private static Peer? NextPeer(
+        Upstream upstream,
+        IReadOnlyList<string>? order,
+        ref int position,
+        ref Cluster? cluster,
+        ref SelectionContext context,
+        List<UpstreamAttempt>? attempts)
+    {
+        if (cluster is not null)
+        {
+            var peer = cluster.Selector.Select(ref context);
+            if (peer is not null)
+            {
+                return peer;
+            }
+
+            position++;
+        }
+
+        while ((cluster = ClusterAt(upstream, order, ref position)) is not null)
+        {
+            context.Tried.Clear();
+            if (attempts is not null)
+            {
+                MarkTriedElsewhere(cluster, attempts, ref context);
+            }
+
+            var peer = cluster.Selector.Select(ref context);
+            if (peer is not null)
+            {
+                return peer;
+            }
+
+            position++;
+        }
+
+        return null;
+    }
+
+    private static Cluster? ClusterAt(Upstream upstream, IReadOnlyList<string>? order, ref int position)
+    {
+        if (order is null)
+        {
+            return position < upstream.Clusters.Length ? upstream.Clusters[position] : null;
+        }
+
+        for (; position < order.Count; position++)
+        {
+            if (order[position] is { } name && upstream.FindCluster(name) is { } cluster)
+            {
+                return cluster;
+            }
+        }
+
+        return null;
+    }
+
+    private static void MarkTriedElsewhere(Cluster cluster, List<UpstreamAttempt> attempts, ref SelectionContext context)
+    {
+        foreach (var candidate in cluster.Peers)
+        {
+            foreach (var attempt in attempts)
+            {
+                if (ReferenceEquals(attempt.Peer.Health, candidate.Health))
+                {
+                    context.Tried.Add(candidate.Index);
+                    break;
+                }
+            }
+        }
+    }
+
+    private static Func<TResult, bool>? GetClassifier<TResult>(ExecuteOptions? options)
+    {
+        if (options is null || options.GetType() == typeof(ExecuteOptions))
+        {
+            return null;
+        }
+
+        if (options is ExecuteOptions<TResult> typed)
+        {
+            return typed.IsFailure;
+        }
+
+        throw new ArgumentException(
+            $"The options classify results of another type ({options.GetType().Name}); this call returns {typeof(TResult).Name}.",
+            nameof(options));
+    }
+
+    private static bool IsCallerCancellation(Exception ex, CancellationToken cancellationToken) =>
+        ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
+
+    private static string NoSelectableReason(Upstream upstream, ExecuteOptions? options) =>
+        options?.ClusterOrder is { } order
+            ? $"no selectable server in clusters [{string.Join(", ", order)}]"
+            : "no selectable server";
+}

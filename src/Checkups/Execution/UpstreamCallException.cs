@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace Checkups.Execution;
+
+/// <summary>The base of the exceptions a call throws when no server served it; names the upstream and every attempt.</summary>
+public abstract class UpstreamCallException : CheckupsException
+{
+    /// <summary>Initializes a new instance of the <see cref="UpstreamCallException"/> class.</summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="reason">Why the call stopped.</param>
+    /// <param name="attempts">The failed attempts, in order.</param>
+    protected UpstreamCallException(string upstream, string reason, IReadOnlyList<UpstreamAttempt> attempts)
+        : base(FormatMessage(upstream, reason, attempts), attempts.Count > 0 ? attempts[^1].Exception : null)
+    {
+        Upstream = upstream;
+        Attempts = attempts;
+    }
+
+    /// <summary>Gets the upstream name.</summary>
+    public string Upstream { get; }
+
+    /// <summary>Gets the failed attempts, in order.</summary>
+    public IReadOnlyList<UpstreamAttempt> Attempts { get; }
+
+    /// <summary>Gets the result of the last attempt when it was classified as a failure; otherwise <see langword="null"/>.</summary>
+    public object? LastResult { get; init; }
+
+    private static string FormatMessage(string upstream, string reason, IReadOnlyList<UpstreamAttempt> attempts)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"Upstream '{upstream}': {reason}");
+        if (attempts.Count == 0)
+        {
+            text.Append("; no server was tried.");
+            return text.ToString();
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $"; {attempts.Count} attempt(s): ");
+        for (int i = 0; i < attempts.Count; i++)
+        {
+            text.Append(i == 0 ? string.Empty : "; ").Append(attempts[i]);
+        }
+
+        return text.ToString();
+    }
+}
+
+/// <summary>Thrown when no server could serve a call: none selectable, every one tried, or the try limit reached.</summary>
+public sealed class NoServerAvailableException : UpstreamCallException
+{
+    /// <summary>Initializes a new instance of the <see cref="NoServerAvailableException"/> class.</summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="reason">Why the call stopped.</param>
+    /// <param name="attempts">The failed attempts, in order.</param>
+    public NoServerAvailableException(string upstream, string reason, IReadOnlyList<UpstreamAttempt> attempts)
+        : base(upstream, "no servers available (" + reason + ")", attempts)
+    {
+    }
+}
+
+/// <summary>Thrown when a call's try timeout ran out before a server served it.</summary>
+public sealed class TryTimeoutException : UpstreamCallException
+{
+    /// <summary>Initializes a new instance of the <see cref="TryTimeoutException"/> class.</summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="tryTimeout">The try timeout that was exceeded.</param>
+    /// <param name="attempts">The failed attempts, in order.</param>
+    public TryTimeoutException(string upstream, TimeSpan tryTimeout, IReadOnlyList<UpstreamAttempt> attempts)
+        : base(upstream, string.Create(CultureInfo.InvariantCulture, $"try timeout of {tryTimeout.TotalMilliseconds:0.###} ms exceeded"), attempts)
+    {
+        TryTimeout = tryTimeout;
+    }
+
+    /// <summary>Gets the try timeout that was exceeded.</summary>
+    public TimeSpan TryTimeout { get; }
+}

@@ -1,0 +1,179 @@
+using System;
+using System.Threading;
+using Checkups.Model;
+using Checkups.Status;
+
+namespace Checkups.Health;
+
+/// <summary>
+/// Live health of one server of one upstream (found by host:port). It outlives topology snapshots:
+/// an update that keeps the server hands the same object to the new snapshot.
+/// Passive accounting follows lua-resty-checkups: failures are counted in a window of
+/// <c>fail_timeout</c> starting at the first failure; at <c>max_fails</c> the server is <c>err</c>
+/// for <c>fail_timeout</c>, unless it is the last selectable server of its upstream.
+/// </summary>
+internal sealed class PeerHealth
+{
+    private readonly TimeProvider _time;
+    private readonly object _gate;
+
+    // Written under the upstream's health gate; read lock-free by picks. 0 = not err.
+    private long _errUntil;
+    private int _fails;
+    private long _windowStart;
+    private DateTimeOffset _errUntilUtc;
+    private DateTimeOffset _lastModified;
+    private string? _errMessage;
+
+    public PeerHealth(TimeProvider time, object upstreamGate)
+    {
+        _time = time;
+        _gate = upstreamGate;
+        _lastModified = time.GetUtcNow();
+    }
+
+    /// <summary>
+    /// Whether passive accounting has the server out of rotation. <paramref name="now"/> is read from the
+    /// clock only when needed (0 = not read yet), so a pick over healthy servers never reads the clock.
+    /// </summary>
+    public bool IsPassiveErr(ref long now)
+    {
+        long until = Volatile.Read(ref _errUntil);
+        if (until == 0)
+        {
+            return false;
+        }
+
+        if (now == 0)
+        {
+            now = _time.GetTimestamp();
+        }
+
+        return now < until;
+    }
+
+    /// <summary>Whether a pick may choose the server: not down and not <c>err</c>.</summary>
+    public static bool IsSelectable(Peer peer, ref long now) => !peer.Down && !peer.Health.IsPassiveErr(ref now);
+
+    /// <summary>Counts a failure; returns <see langword="true"/> when this failure marked the server <c>err</c>.</summary>
+    public bool RecordFailure(Peer peer, Upstream upstream)
+    {
+        if (peer.MaxFails == 0)
+        {
+            return false;
+        }
+
+        long failTicks = ToTicks(peer.FailTimeout);
+        lock (_gate)
+        {
+            long now = _time.GetTimestamp();
+            if (_fails == 0 || now - _windowStart > failTicks)
+            {
+                _fails = 0;
+                _windowStart = now;
+            }
+
+            _fails++;
+            if (_fails < peer.MaxFails || IsPassiveErr(ref now) || !AnotherPeerSelectable(upstream, now))
+            {
+                return false;
+            }
+
+            var nowUtc = _time.GetUtcNow();
+            _errUntilUtc = nowUtc + peer.FailTimeout;
+            _lastModified = nowUtc;
+            _errMessage = string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"{_fails} failures within {peer.FailTimeout.TotalSeconds:0.###}s");
+            Volatile.Write(ref _errUntil, Math.Max(1, now + failTicks));
+            return true;
+        }
+    }
+
+    /// <summary>Counts a success: clears the failure window and any passive <c>err</c>.</summary>
+    public void RecordSuccess()
+    {
+        if (Volatile.Read(ref _fails) == 0 && Volatile.Read(ref _errUntil) == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _fails = 0;
+            long now = 0;
+            if (IsPassiveErr(ref now))
+            {
+                _lastModified = _time.GetUtcNow();
+            }
+
+            Volatile.Write(ref _errUntil, 0);
+        }
+    }
+
+    /// <summary>Reads the status of the server for reports.</summary>
+    public PeerStatus GetStatus(Peer peer, string upstream, bool heartbeatEnabled)
+    {
+        lock (_gate)
+        {
+            long now = _time.GetTimestamp();
+            int fails = _fails > 0 && now - _windowStart <= ToTicks(peer.FailTimeout) ? _fails : 0;
+            string status;
+            string? message = null;
+            var lastModified = _lastModified;
+            if (peer.Down)
+            {
+                status = HealthStatus.Err;
+                message = "down";
+            }
+            else if (IsPassiveErr(ref now))
+            {
+                status = HealthStatus.Err;
+                message = _errMessage;
+            }
+            else
+            {
+                if (_errUntil != 0 && _errUntilUtc > lastModified)
+                {
+                    lastModified = _errUntilUtc;
+                }
+
+                status = fails > 0 ? HealthStatus.Unstable
+                    : heartbeatEnabled ? HealthStatus.Ok
+                    : HealthStatus.Unchecked;
+                if (fails > 0)
+                {
+                    message = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fails} recent failure(s)");
+                }
+            }
+
+            return new PeerStatus(
+                string.Concat(upstream, ":", peer.Key),
+                status,
+                message,
+                lastModified,
+                fails,
+                peer.Weight,
+                peer.MaxFails,
+                peer.FailTimeout);
+        }
+    }
+
+    private bool AnotherPeerSelectable(Upstream upstream, long now)
+    {
+        foreach (var cluster in upstream.Clusters)
+        {
+            foreach (var other in cluster.Peers)
+            {
+                if (!ReferenceEquals(other.Health, this) && IsSelectable(other, ref now))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private long ToTicks(TimeSpan span) => (long)(span.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
+}

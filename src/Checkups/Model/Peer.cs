@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using Checkups.Health;
+
+namespace Checkups.Model;
+
+/// <summary>
+/// One server of a cluster, as configured. Immutable; its live health state is kept apart and
+/// survives upstream updates for as long as the same host:port stays in the upstream.
+/// </summary>
+public sealed class Peer
+{
+    internal Peer(
+        string upstream,
+        string cluster,
+        int index,
+        string host,
+        int port,
+        int weight,
+        int maxFails,
+        TimeSpan failTimeout,
+        bool down,
+        string? zone,
+        IReadOnlyDictionary<string, string> metadata,
+        PeerHealth health)
+    {
+        Upstream = upstream;
+        Cluster = cluster;
+        Index = index;
+        Host = host;
+        Port = port;
+        Key = FormatKey(host, port);
+        Weight = weight;
+        MaxFails = maxFails;
+        FailTimeout = failTimeout;
+        Down = down;
+        Zone = zone;
+        Metadata = metadata;
+        Health = health;
+    }
+
+    /// <summary>Gets the name of the upstream the server belongs to.</summary>
+    public string Upstream { get; }
+
+    /// <summary>Gets the name of the cluster the server belongs to (a level number such as <c>1</c>, or a cluster name).</summary>
+    public string Cluster { get; }
+
+    /// <summary>Gets the host name or IP address (IPv6 without brackets).</summary>
+    public string Host { get; }
+
+    /// <summary>Gets the TCP port.</summary>
+    public int Port { get; }
+
+    /// <summary>Gets the server key, <c>host:port</c> (<c>[v6]:port</c> for IPv6 addresses).</summary>
+    public string Key { get; }
+
+    /// <summary>Gets the configured weight.</summary>
+    public int Weight { get; }
+
+    /// <summary>Gets how many failures within <see cref="FailTimeout"/> mark the server <c>err</c>; 0 = never.</summary>
+    public int MaxFails { get; }
+
+    /// <summary>Gets the passive failure window and the time a server stays <c>err</c>.</summary>
+    public TimeSpan FailTimeout { get; }
+
+    /// <summary>Gets whether the server is administratively off.</summary>
+    public bool Down { get; }
+
+    /// <summary>Gets the locality zone, if any.</summary>
+    public string? Zone { get; }
+
+    /// <summary>Gets the server's tags.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>Gets the position of the server inside its cluster.</summary>
+    internal int Index { get; }
+
+    /// <summary>Gets the live health state, shared by every snapshot that keeps this host:port.</summary>
+    internal PeerHealth Health { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => Key;
+
+    internal static string NormalizeHost(string host)
+    {
+        string trimmed = host.Trim();
+        return trimmed.Length > 2 && trimmed[0] == '[' && trimmed[^1] == ']' ? trimmed[1..^1] : trimmed;
+    }
+
+    internal static string FormatKey(string host, int port) =>
+        host.Contains(':', StringComparison.Ordinal)
+            ? string.Create(CultureInfo.InvariantCulture, $"[{host}]:{port}")
+            : string.Create(CultureInfo.InvariantCulture, $"{host}:{port}");
+}

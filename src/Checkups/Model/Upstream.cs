@@ -1,0 +1,103 @@
+using System;
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using Checkups.Configuration;
+using Checkups.Health;
+
+namespace Checkups.Model;
+
+/// <summary>
+/// An immutable snapshot of one upstream: its clusters, servers and policies at one configuration version.
+/// An update builds a new snapshot and swaps it in whole, so a pick sees the old or the new one, never a mix.
+/// </summary>
+public sealed class Upstream
+{
+    internal Upstream(
+        string name,
+        string mode,
+        bool namedClusters,
+        ImmutableArray<Cluster> clusters,
+        bool isProtected,
+        int tryLimit,
+        TimeSpan? tryTimeout,
+        UpstreamTimeouts timeouts,
+        bool heartbeatEnabled,
+        long version,
+        FrozenDictionary<string, PeerHealth> health,
+        object healthGate,
+        UpstreamOptions source)
+    {
+        Name = name;
+        Mode = mode;
+        HasNamedClusters = namedClusters;
+        Clusters = clusters;
+        Protected = isProtected;
+        Try = tryLimit;
+        TryTimeout = tryTimeout;
+        Timeouts = timeouts;
+        HeartbeatEnabled = heartbeatEnabled;
+        Version = version;
+        Health = health;
+        HealthGate = healthGate;
+        Source = source;
+    }
+
+    /// <summary>Gets the upstream name.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the balancing mode (see <see cref="BalancingModes"/>).</summary>
+    public string Mode { get; }
+
+    /// <summary>Gets whether the clusters are named (<see langword="true"/>) or priority levels.</summary>
+    public bool HasNamedClusters { get; }
+
+    /// <summary>Gets the clusters in their default order (levels ascending, or named clusters in declaration order).</summary>
+    public ImmutableArray<Cluster> Clusters { get; }
+
+    /// <summary>Gets whether the active check keeps one server selectable when all fail.</summary>
+    public bool Protected { get; }
+
+    /// <summary>Gets how many servers one call may try (the configured value, or the number of servers).</summary>
+    public int Try { get; }
+
+    /// <summary>Gets the time after which a call stops trying further servers; <see langword="null"/> for no limit.</summary>
+    public TimeSpan? TryTimeout { get; }
+
+    /// <summary>Gets the per-upstream network timeouts.</summary>
+    public UpstreamTimeouts Timeouts { get; }
+
+    /// <summary>Gets whether the active health check probes this upstream.</summary>
+    public bool HeartbeatEnabled { get; }
+
+    /// <summary>Gets the registry version at which this snapshot was applied.</summary>
+    public long Version { get; }
+
+    /// <summary>Gets the live health state by server key (host:port); one entry per distinct server.</summary>
+    internal FrozenDictionary<string, PeerHealth> Health { get; }
+
+    /// <summary>Gets the lock that orders passive err marking across the upstream's servers; carried across snapshots.</summary>
+    internal object HealthGate { get; }
+
+    /// <summary>Gets a private copy of the options this snapshot was built from (for partial updates).</summary>
+    internal UpstreamOptions Source { get; }
+
+    /// <summary>Finds a cluster by name or level number; <see langword="null"/> when there is none.</summary>
+    /// <param name="name">A cluster name, or a level number as text.</param>
+    /// <returns>The cluster, or <see langword="null"/>.</returns>
+    public Cluster? FindCluster(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (var cluster in Clusters)
+        {
+            if (string.Equals(cluster.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return cluster;
+            }
+        }
+
+        return null;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}

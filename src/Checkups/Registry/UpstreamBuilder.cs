@@ -1,0 +1,83 @@
+using System;
+using System.Collections.Frozen;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
+using Checkups.Balancing;
+using Checkups.Configuration;
+using Checkups.Health;
+using Checkups.Model;
+
+namespace Checkups.Registry;
+
+/// <summary>
+/// Turns validated options into an immutable <see cref="Upstream"/> snapshot, off the hot path: builds the peers and
+/// each cluster's selector, and hands over the live health of every server the previous snapshot already had.
+/// </summary>
+internal static class UpstreamBuilder
+{
+    private static readonly IReadOnlyDictionary<string, string> NoMetadata = FrozenDictionary<string, string>.Empty;
+
+    public static Upstream Build(string name, UpstreamOptions source, Upstream? previous, long version, bool heartbeatDefault, TimeProvider time)
+    {
+        var gate = previous?.HealthGate ?? new object();
+        var health = new Dictionary<string, PeerHealth>(StringComparer.OrdinalIgnoreCase);
+        string mode = SelectorFactory.Canonical(source.Mode);
+        var clusters = ImmutableArray.CreateBuilder<Cluster>();
+        int servers = 0;
+
+        void Add(string clusterName, int? level, IList<ServerOptions> options)
+        {
+            var peers = ImmutableArray.CreateBuilder<Peer>(options.Count);
+            foreach (var server in options)
+            {
+                string host = Peer.NormalizeHost(server.Host);
+                string key = Peer.FormatKey(host, server.Port);
+                if (!health.TryGetValue(key, out var state))
+                {
+                    state = previous is not null && previous.Health.TryGetValue(key, out var kept) ? kept : new PeerHealth(time, gate);
+                    health.Add(key, state);
+                }
+
+                var metadata = server.Metadata.Count == 0 ? NoMetadata : server.Metadata.ToFrozenDictionary(StringComparer.Ordinal);
+                peers.Add(new Peer(name, clusterName, peers.Count, host, server.Port, server.Weight, server.MaxFails, server.FailTimeout, server.Down, server.Zone, metadata, state));
+            }
+
+            servers += peers.Count;
+            var cluster = new Cluster(clusterName, level, peers.MoveToImmutable());
+            cluster.Selector = SelectorFactory.Create(mode, cluster);
+            clusters.Add(cluster);
+        }
+
+        if (source.Servers.Count > 0)
+        {
+            Add("1", 1, source.Servers);
+        }
+
+        for (int i = 0; i < source.Clusters.Count; i++)
+        {
+            Add((i + 1).ToString(CultureInfo.InvariantCulture), i + 1, source.Clusters[i].Servers);
+        }
+
+        foreach (var (clusterName, cluster) in source.NamedClusters)
+        {
+            Add(clusterName, null, cluster.Servers);
+        }
+
+        var timeouts = new UpstreamTimeouts(source.Timeouts.Connect, source.Timeouts.Send, source.Timeouts.Read);
+        return new Upstream(
+            name,
+            mode,
+            source.NamedClusters.Count > 0,
+            clusters.ToImmutable(),
+            source.Protected,
+            source.Try ?? servers,
+            source.TryTimeout,
+            timeouts,
+            source.Heartbeat ?? heartbeatDefault,
+            version,
+            health.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
+            gate,
+            source);
+    }
+}

@@ -1,0 +1,60 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Checkups.Status;
+
+/// <summary>
+/// A snapshot of every upstream's servers and of the checker itself (lua <c>get_status</c>).
+/// <see cref="ToJson"/> writes the seed's shape: <c>{"cls:&lt;name&gt;": [[server, …], …], "last_check_time",
+/// "checkup_timer_alive", "start_time", "config_version"}</c>.
+/// </summary>
+[JsonConverter(typeof(CheckupsStatusJsonConverter))]
+public sealed class CheckupsStatus
+{
+    internal CheckupsStatus(
+        IReadOnlyDictionary<string, UpstreamStatus> upstreams,
+        DateTimeOffset? lastCheckTime,
+        bool checkupTimerAlive,
+        DateTimeOffset startTime,
+        long configVersion)
+    {
+        Upstreams = upstreams;
+        LastCheckTime = lastCheckTime;
+        CheckupTimerAlive = checkupTimerAlive;
+        StartTime = startTime;
+        ConfigVersion = configVersion;
+    }
+
+    /// <summary>Gets the upstreams by name.</summary>
+    public IReadOnlyDictionary<string, UpstreamStatus> Upstreams { get; }
+
+    /// <summary>Gets when the active health check last finished a round; <see langword="null"/> before the first.</summary>
+    public DateTimeOffset? LastCheckTime { get; }
+
+    /// <summary>Gets whether the active health check loop is running.</summary>
+    public bool CheckupTimerAlive { get; }
+
+    /// <summary>Gets when the registry started.</summary>
+    public DateTimeOffset StartTime { get; }
+
+    /// <summary>Gets the registry's configuration version (bumped by every change).</summary>
+    public long ConfigVersion { get; }
+
+    /// <summary>Serialises the snapshot in the seed's JSON shape.</summary>
+    /// <param name="indented">Whether to indent the output.</param>
+    /// <returns>The JSON text.</returns>
+    public string ToJson(bool indented = false)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented }))
+        {
+            CheckupsStatusJsonConverter.WriteStatus(writer, this);
+        }
+
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+}

@@ -1,0 +1,55 @@
+using System;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Checkups.Status;
+
+/// <summary>Writes <see cref="CheckupsStatus"/> in the seed's shape; the top level has one key per upstream, so it is written by hand.</summary>
+internal sealed class CheckupsStatusJsonConverter : JsonConverter<CheckupsStatus>
+{
+    public override CheckupsStatus Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        throw new NotSupportedException("The status snapshot is written by Checkups and is not read back.");
+
+    public override void Write(Utf8JsonWriter writer, CheckupsStatus value, JsonSerializerOptions options) => WriteStatus(writer, value);
+
+    internal static void WriteStatus(Utf8JsonWriter writer, CheckupsStatus status)
+    {
+        writer.WriteStartObject();
+        foreach (var (name, upstream) in status.Upstreams)
+        {
+            writer.WritePropertyName(string.Concat("cls:", name));
+            writer.WriteStartArray();
+            foreach (var cluster in upstream.Clusters)
+            {
+                writer.WriteStartArray();
+                foreach (var peer in cluster.Servers)
+                {
+                    JsonSerializer.Serialize(writer, peer, StatusJsonContext.Default.PeerStatus);
+                }
+
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        if (status.LastCheckTime is { } lastCheck)
+        {
+            writer.WriteString("last_check_time", lastCheck);
+        }
+        else
+        {
+            writer.WriteNull("last_check_time");
+        }
+
+        writer.WriteBoolean("checkup_timer_alive", status.CheckupTimerAlive);
+        writer.WriteString("start_time", status.StartTime);
+        writer.WriteNumber("config_version", status.ConfigVersion);
+        writer.WriteEndObject();
+    }
+}
+
+/// <summary>Source-generated serialisation of the per-server entries.</summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(PeerStatus))]
+internal sealed partial class StatusJsonContext : JsonSerializerContext;

@@ -1,0 +1,60 @@
+using System;
+using System.Text.Json.Serialization;
+
+namespace Checkups.Status;
+
+/// <summary>The reported state of one server (lua <c>get_status</c> entry).</summary>
+public sealed class PeerStatus
+{
+    internal PeerStatus(
+        string server,
+        string status,
+        string? msg,
+        DateTimeOffset lastModified,
+        int failNum,
+        int weight,
+        int maxFails,
+        TimeSpan failTimeout)
+    {
+        Server = server;
+        Status = status;
+        Msg = msg;
+        LastModified = lastModified;
+        FailNum = failNum;
+        Weight = weight;
+        MaxFails = maxFails;
+        FailTimeout = failTimeout.TotalSeconds;
+    }
+
+    /// <summary>Gets the server key, <c>upstream:host:port</c>.</summary>
+    [JsonPropertyName("server")]
+    public string Server { get; }
+
+    /// <summary>Gets the status name (see <see cref="HealthStatus"/>).</summary>
+    [JsonPropertyName("status")]
+    public string Status { get; }
+
+    /// <summary>Gets why the server is not <c>ok</c>; <see langword="null"/> when it is.</summary>
+    [JsonPropertyName("msg")]
+    public string? Msg { get; }
+
+    /// <summary>Gets when the status last changed (UTC).</summary>
+    [JsonPropertyName("lastmodified")]
+    public DateTimeOffset LastModified { get; }
+
+    /// <summary>Gets the current number of failures counted against the server.</summary>
+    [JsonPropertyName("fail_num")]
+    public int FailNum { get; }
+
+    /// <summary>Gets the configured weight.</summary>
+    [JsonPropertyName("weight")]
+    public int Weight { get; }
+
+    /// <summary>Gets the configured max_fails.</summary>
+    [JsonPropertyName("max_fails")]
+    public int MaxFails { get; }
+
+    /// <summary>Gets the configured fail_timeout in seconds.</summary>
+    [JsonPropertyName("fail_timeout")]
+    public double FailTimeout { get; }
+}

@@ -1,0 +1,101 @@
+using System;
+using System.Linq;
+using System.Text;
+using Checkups.Registry;
+using Checkups.Tests.TestUtilities;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace Checkups.Tests.Balancing;
+
+public sealed class SmoothWeightedRoundRobinTests
+{
+    private static string Sequence(UpstreamRegistry registry, string names, int picks)
+    {
+        var text = new StringBuilder();
+        for (int i = 0; i < picks; i++)
+        {
+            text.Append(names[registry.SelectPeer("api").Port - 8001]);
+        }
+
+        return text.ToString();
+    }
+
+    [Fact]
+    public void Select_Weights1436_ReproducesLuaRestyCheckupsSequence()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.Weighted(1, 4, 3, 6));
+
+        Assert.Equal(string.Concat(Enumerable.Repeat("EBCEBEACEBECBE", 3)), Sequence(registry, "ABCE", 42));
+    }
+
+    [Fact]
+    public void Select_Weights123_ReproducesLuaRestyCheckupsSequence()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.Weighted(1, 2, 3));
+
+        Assert.Equal(string.Concat(Enumerable.Repeat("CBACBC", 4)), Sequence(registry, "ABC", 24));
+    }
+
+    [Fact]
+    public void Select_ServerDown_SkipsItAndKeepsOthersInProportion()
+    {
+        var upstream = Upstreams.WithServers(Upstreams.Server(8001, 1), Upstreams.Server(8002, 2, down: true), Upstreams.Server(8003, 3));
+        using var registry = Upstreams.Registry("api", upstream);
+
+        var ports = Enumerable.Range(0, 400).Select(_ => registry.SelectPeer("api").Port).ToList();
+
+        Assert.DoesNotContain(8002, ports);
+        Assert.Equal(100, ports.Count(p => p == 8001));
+        Assert.Equal(300, ports.Count(p => p == 8003));
+    }
+
+    [Fact]
+    public void ReportFailure_HalvesEffectiveWeightThenRecoversByOnePerPick()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.Weighted(1, 8));
+        Assert.Equal(8002, registry.SelectPeer("api").Port);
+
+        // 8 -> 4 -> 2 -> 1: three failures bring B down to weight 1, level with A.
+        registry.ReportFailure("api", "127.0.0.1", 8002);
+        registry.ReportFailure("api", "127.0.0.1", 8002);
+        registry.ReportFailure("api", "127.0.0.1", 8002);
+        var afterFailures = Enumerable.Range(0, 9).Select(_ => registry.SelectPeer("api").Port).ToList();
+
+        // Effective weight climbs back by one per pick, so A gets more than its 1/9 share right after the failures…
+        Assert.True(afterFailures.Count(p => p == 8001) >= 2, string.Join(",", afterFailures));
+
+        // …and once recovered the exact 1:8 cycle returns.
+        var later = Enumerable.Range(0, 90).Select(_ => registry.SelectPeer("api").Port).ToList();
+        var cycle = later.Skip(later.Count - 72).ToList();
+        Assert.Equal(8, cycle.Count(p => p == 8001));
+        Assert.Equal(64, cycle.Count(p => p == 8002));
+    }
+
+    [Fact]
+    public void Select_AnyWeights_FullCycleGivesEachServerExactlyItsWeightAndRunningShareStaysWithinOnePick()
+    {
+        var weights = Gen.Choose(1, 100).ArrayOf().Where(a => a.Length is >= 1 and <= 50);
+
+        Prop.ForAll(weights.ToArbitrary(), w =>
+        {
+            using var registry = Upstreams.Registry("api", Upstreams.Weighted(w));
+            int total = w.Sum();
+            var counts = new int[w.Length];
+            for (int pick = 1; pick <= total; pick++)
+            {
+                counts[registry.SelectPeer("api").Port - 8001]++;
+                for (int i = 0; i < w.Length; i++)
+                {
+                    double ideal = (double)pick * w[i] / total;
+                    if (Math.Abs(counts[i] - ideal) > 1.0)
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return counts.SequenceEqual(w);
+        }).QuickCheckThrowOnFailure();
+    }
+}

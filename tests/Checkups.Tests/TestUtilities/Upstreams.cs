@@ -1,0 +1,51 @@
+using System;
+using System.Linq;
+using Checkups.Configuration;
+using Checkups.Registry;
+
+namespace Checkups.Tests.TestUtilities;
+
+/// <summary>Short ways to build options in tests.</summary>
+public static class Upstreams
+{
+    public static ServerOptions Server(int port, int weight = 1, int maxFails = 0, double failTimeoutSeconds = 10, string host = "127.0.0.1", bool down = false) =>
+        new() { Host = host, Port = port, Weight = weight, MaxFails = maxFails, FailTimeout = TimeSpan.FromSeconds(failTimeoutSeconds), Down = down };
+
+    public static UpstreamOptions WithServers(params ServerOptions[] servers)
+    {
+        var upstream = new UpstreamOptions();
+        foreach (var server in servers)
+        {
+            upstream.Servers.Add(server);
+        }
+
+        return upstream;
+    }
+
+    public static UpstreamOptions WithLevels(params ServerOptions[][] levels)
+    {
+        var upstream = new UpstreamOptions();
+        foreach (var level in levels)
+        {
+            var cluster = new ClusterOptions();
+            foreach (var server in level)
+            {
+                cluster.Servers.Add(server);
+            }
+
+            upstream.Clusters.Add(cluster);
+        }
+
+        return upstream;
+    }
+
+    public static UpstreamOptions Weighted(params int[] weights) =>
+        WithServers(weights.Select((w, i) => Server(8001 + i, w)).ToArray());
+
+    public static UpstreamRegistry Registry(string name, UpstreamOptions upstream, TimeProvider? time = null)
+    {
+        var options = new CheckupsOptions();
+        options.Upstreams.Add(name, upstream);
+        return new UpstreamRegistry(options, time ?? new ManualTimeProvider());
+    }
+}
