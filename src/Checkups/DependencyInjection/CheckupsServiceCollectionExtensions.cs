@@ -27,7 +27,7 @@ public static class CheckupsServiceCollectionExtensions
 
         // Bound through Configure rather than Bind: Bind would also register a reload token, and the options monitor
         // throws from inside the configuration reload when validation fails. Reloads go through the registry instead.
-        services.AddOptions<CheckupsOptions>().Configure(options => configuration.Bind(options));
+        services.AddOptions<CheckupsOptions>().Configure(options => CheckupsConfigurationReader.Bind(configuration, options));
         services.AddSingleton(new CheckupsConfigurationSource(configuration));
         return AddCore(services);
     }

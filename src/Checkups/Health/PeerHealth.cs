@@ -67,7 +67,7 @@ internal sealed class PeerHealth
         lock (_gate)
         {
             long now = _time.GetTimestamp();
-            if (_fails == 0 || now - _windowStart > failTicks)
+            if (_fails == 0 || now - _windowStart >= failTicks)
             {
                 _fails = 0;
                 _windowStart = now;
@@ -117,7 +117,7 @@ internal sealed class PeerHealth
         lock (_gate)
         {
             long now = _time.GetTimestamp();
-            int fails = _fails > 0 && now - _windowStart <= ToTicks(peer.FailTimeout) ? _fails : 0;
+            int fails = _fails > 0 && now - _windowStart < ToTicks(peer.FailTimeout) ? _fails : 0;
             string status;
             string? message = null;
             var lastModified = _lastModified;

@@ -157,12 +157,12 @@ public sealed class UpstreamRegistry : IDisposable
         ArgumentNullException.ThrowIfNull(name);
         lock (_writeGate)
         {
-            if (!_state.Upstreams.ContainsKey(name))
+            if (!_state.Upstreams.TryGetValue(name, out var existing))
             {
                 return false;
             }
 
-            Commit(Array.Empty<Upstream>(), new[] { name });
+            Commit(Array.Empty<Upstream>(), new[] { existing.Name });
             return true;
         }
     }
@@ -367,18 +367,11 @@ public sealed class UpstreamRegistry : IDisposable
         {
             try
             {
-                var options = new CheckupsOptions();
-                configuration.Bind(options);
-                ApplyConfiguration(options, prefix);
+                ApplyConfiguration(CheckupsConfigurationReader.Read(configuration), prefix);
             }
             catch (CheckupsValidationException ex)
             {
                 Log.ConfigurationReloadRejected(_logger, ex.Message, null);
-            }
-            catch (InvalidOperationException ex)
-            {
-                // The binder throws this for values of the wrong type (a port of "abc").
-                Log.ConfigurationReloadRejected(_logger, ex.Message, ex);
             }
         });
         Interlocked.Exchange(ref _configurationWatch, watch)?.Dispose();

@@ -1,0 +1,220 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading.Tasks;
+using Checkups.Configuration;
+using Checkups.Registry;
+using Checkups.Tests.TestUtilities;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Checkups.Tests.DependencyInjection;
+
+public sealed class AddCheckupsTests
+{
+    private static readonly Dictionary<string, string?> Valid = new()
+    {
+        ["Checkups:HeartbeatInterval"] = "00:00:02",
+        ["Checkups:Upstreams:api:Mode"] = "wrr",
+        ["Checkups:Upstreams:api:Try"] = "4",
+        ["Checkups:Upstreams:api:TryTimeout"] = "00:00:03",
+        ["Checkups:Upstreams:api:Timeouts:Connect"] = "00:00:01",
+        ["Checkups:Upstreams:api:Clusters:0:Servers:0:Host"] = "127.0.0.1",
+        ["Checkups:Upstreams:api:Clusters:0:Servers:0:Port"] = "8001",
+        ["Checkups:Upstreams:api:Clusters:0:Servers:0:Weight"] = "3",
+        ["Checkups:Upstreams:api:Clusters:0:Servers:0:MaxFails"] = "2",
+        ["Checkups:Upstreams:api:Clusters:0:Servers:0:FailTimeout"] = "00:00:30",
+        ["Checkups:Upstreams:api:Clusters:0:Servers:0:Zone"] = "z1",
+        ["Checkups:Upstreams:api:Clusters:0:Servers:0:Metadata:rack"] = "r7",
+        ["Checkups:Upstreams:api:Clusters:1:Servers:0:Host"] = "127.0.0.1",
+        ["Checkups:Upstreams:api:Clusters:1:Servers:0:Port"] = "9001",
+        ["Checkups:Upstreams:geo:NamedClusters:west:Servers:0:Host"] = "127.0.0.2",
+        ["Checkups:Upstreams:geo:NamedClusters:west:Servers:0:Port"] = "80",
+        ["Checkups:Upstreams:geo:NamedClusters:east:Servers:0:Host"] = "127.0.0.3",
+        ["Checkups:Upstreams:geo:NamedClusters:east:Servers:0:Port"] = "80",
+    };
+
+    private static (IHost Host, ReplaceableConfiguration Configuration, CapturingLoggerProvider Logs) Build(Dictionary<string, string?> values)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var source = new ReplaceableConfiguration(values);
+        var configuration = new ConfigurationBuilder().Add(source).Build();
+        var logs = new CapturingLoggerProvider();
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider());
+        builder.Services.AddCheckups(configuration.GetSection(CheckupsOptions.SectionName));
+        return (builder.Build(), source, logs);
+    }
+
+    [Fact]
+    public async Task AddCheckups_FromConfiguration_BindsLevelsNamedClustersAndPolicies()
+    {
+        var (host, _, _) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+        var api = registry.Get("api");
+        Assert.Equal(new[] { "1", "2" }, api.Clusters.Select(c => c.Name));
+        Assert.Equal(4, api.Try);
+        Assert.Equal(TimeSpan.FromSeconds(3), api.TryTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), api.Timeouts.Connect);
+        Assert.Equal(TimeSpan.FromSeconds(5), api.Timeouts.Read);
+        var peer = api.Clusters[0].Peers[0];
+        Assert.Equal((3, 2, TimeSpan.FromSeconds(30), "z1", "r7"), (peer.Weight, peer.MaxFails, peer.FailTimeout, peer.Zone, peer.Metadata["rack"]));
+        Assert.Equal(TimeSpan.FromSeconds(2), registry.HeartbeatInterval);
+        var geo = registry.Get("geo");
+        Assert.True(geo.HasNamedClusters);
+        Assert.Equal(new[] { "east", "west" }, geo.Clusters.Select(c => c.Name).Order());
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task AddCheckups_InvalidConfiguration_FailsHostStartWithEveryProblem()
+    {
+        var values = new Dictionary<string, string?>(Valid)
+        {
+            ["Checkups:Upstreams:api:Clusters:0:Servers:0:Port"] = "70000",
+            ["Checkups:Upstreams:api:Clusters:0:Servers:0:Weight"] = "0",
+        };
+        var (host, _, _) = Build(values);
+        using var _host = host;
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal(
+            new[]
+            {
+                "Checkups:Upstreams:api:Clusters:0:Servers:0:Port must be between 1 and 65535 (was 70000)",
+                "Checkups:Upstreams:api:Clusters:0:Servers:0:Weight must be between 1 and 1000000 (was 0)",
+            },
+            error.Failures);
+    }
+
+    [Fact]
+    public async Task Reload_ValidChange_IsApplied_UnchangedUpstreamKeepsItsSnapshot()
+    {
+        var (host, configuration, _) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+        var geoBefore = registry.Get("geo");
+        long version = registry.Version;
+
+        configuration.Replace(new Dictionary<string, string?>(Valid) { ["Checkups:Upstreams:api:Clusters:0:Servers:0:Port"] = "8101" });
+
+        Assert.Equal(version + 1, registry.Version);
+        Assert.Equal(8101, registry.Get("api").Clusters[0].Peers[0].Port);
+        Assert.Same(geoBefore, registry.Get("geo"));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Reload_RemovedUpstream_IsDeleted_ApiCreatedUpstreamStays()
+    {
+        var (host, configuration, _) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+        registry.Update("runtime", Upstreams.WithServers(Upstreams.Server(7001)));
+
+        configuration.Replace(Valid.Where(e => !e.Key.StartsWith("Checkups:Upstreams:geo", StringComparison.Ordinal)).ToDictionary());
+
+        Assert.False(registry.TryGet("geo", out _));
+        Assert.True(registry.TryGet("runtime", out _));
+        Assert.True(registry.TryGet("api", out _));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Reload_InvalidChange_IsLoggedAndPreviousUpstreamsStay()
+    {
+        var (host, configuration, logs) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+        long version = registry.Version;
+
+        configuration.Replace(new Dictionary<string, string?>(Valid)
+        {
+            ["Checkups:Upstreams:api:Clusters:0:Servers:0:Port"] = "8101",
+            ["Checkups:Upstreams:api:Clusters:1:Servers:0:Weight"] = "-5",
+        });
+
+        Assert.Equal(version, registry.Version);
+        Assert.Equal(8001, registry.Get("api").Clusters[0].Peers[0].Port);
+        var entry = Assert.Single(logs.Entries, e => e.Id.Id == 1);
+        Assert.Equal(LogLevel.Error, entry.Level);
+        Assert.Contains("Checkups:Upstreams:api:Clusters:1:Servers:0:Weight must be between 1 and 1000000 (was -5)", entry.Message, StringComparison.Ordinal);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Reload_UnparsableValue_IsLoggedAndPreviousUpstreamsStay()
+    {
+        var (host, configuration, logs) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+
+        configuration.Replace(new Dictionary<string, string?>(Valid) { ["Checkups:Upstreams:api:Clusters:0:Servers:0:Port"] = "eighty" });
+
+        Assert.Equal(8001, registry.Get("api").Clusters[0].Peers[0].Port);
+        var entry = Assert.Single(logs.Entries, e => e.Id.Id == 1);
+        Assert.EndsWith("Invalid Checkups configuration: Failed to convert configuration value 'eighty' at 'Checkups:Upstreams:api:Clusters:0:Servers:0:Port' to type 'System.Int32'.", entry.Message, StringComparison.Ordinal);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Reload_UnparsableUpstreamValue_DoesNotDropTheUpstream()
+    {
+        var (host, configuration, logs) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+
+        configuration.Replace(new Dictionary<string, string?>(Valid) { ["Checkups:Upstreams:geo:Try"] = "many" });
+
+        Assert.True(registry.TryGet("geo", out _));
+        var entry = Assert.Single(logs.Entries, e => e.Id.Id == 1);
+        Assert.True(entry.Message.Contains("'Checkups:Upstreams:geo:Try'", StringComparison.Ordinal), entry.Message);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task AddCheckups_UnparsableServerValue_FailsHostStartInsteadOfDroppingTheServer()
+    {
+        var (host, _, _) = Build(new Dictionary<string, string?>(Valid) { ["Checkups:Upstreams:api:Clusters:0:Servers:0:Weight"] = "heavy" });
+        using var _host = host;
+
+        var error = await Assert.ThrowsAsync<CheckupsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("'Checkups:Upstreams:api:Clusters:0:Servers:0:Weight'", Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddCheckups_WithDelegate_RegistersRegistrySingleton()
+    {
+        var services = new ServiceCollection();
+        services.AddCheckups(o => o.Upstreams["api"] = Upstreams.WithServers(Upstreams.Server(8001)));
+        using var provider = services.BuildServiceProvider();
+
+        var registry = provider.GetRequiredService<UpstreamRegistry>();
+
+        Assert.Same(registry, provider.GetRequiredService<UpstreamRegistry>());
+        Assert.Equal(8001, registry.SelectPeer("api").Port);
+    }
+
+    [Fact]
+    public void AddCheckups_NullArguments_Throw()
+    {
+        var services = new ServiceCollection();
+
+        Assert.Throws<ArgumentNullException>(() => services.AddCheckups((IConfiguration)null!));
+        Assert.Throws<ArgumentNullException>(() => services.AddCheckups((Action<CheckupsOptions>)null!));
+        Assert.Throws<ArgumentNullException>(() => ((IServiceCollection)null!).AddCheckups(_ => { }));
+    }
+}

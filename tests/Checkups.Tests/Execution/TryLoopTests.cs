@@ -1,0 +1,332 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Checkups.Configuration;
+using Checkups.Execution;
+using Checkups.Model;
+using Checkups.Registry;
+using Checkups.Tests.TestUtilities;
+
+namespace Checkups.Tests.Execution;
+
+public sealed class TryLoopTests
+{
+    private readonly ManualTimeProvider _time = new();
+
+    private static ServerOptions S(int port, int maxFails = 0) => Upstreams.Server(port, maxFails: maxFails);
+
+    private static ValueTask<int> FailOn(Peer peer, ISet<int> failing, List<int> calls)
+    {
+        calls.Add(peer.Port);
+        return failing.Contains(peer.Port)
+            ? ValueTask.FromException<int>(new InvalidOperationException($"refused by {peer.Port}"))
+            : ValueTask.FromResult(peer.Port);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_Level1AllFailing_UsesLevel2()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithLevels(new[] { S(8001), S(8002) }, new[] { S(9001) }), _time);
+        var calls = new List<int>();
+
+        int served = await registry.ExecuteAsync("api", (p, _) => FailOn(p, new HashSet<int> { 8001, 8002 }, calls));
+
+        Assert.Equal(9001, served);
+        Assert.Equal(new[] { 8001, 8002, 9001 }, calls.Order().ToArray());
+        Assert.Equal(9001, calls[^1]);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_Level1Healthy_NeverTouchesLevel2()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithLevels(new[] { S(8001), S(8002) }, new[] { S(9001) }), _time);
+        var calls = new List<int>();
+
+        for (int i = 0; i < 20; i++)
+        {
+            await registry.ExecuteAsync("api", (p, _) => FailOn(p, new HashSet<int>(), calls));
+        }
+
+        Assert.DoesNotContain(9001, calls);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ClusterOrderByNames_TriesNamedClustersInCallerOrder()
+    {
+        var upstream = new UpstreamOptions();
+        upstream.NamedClusters["dc1"] = new ClusterOptions { Servers = { S(8001) } };
+        upstream.NamedClusters["dc2"] = new ClusterOptions { Servers = { S(8002) } };
+        upstream.NamedClusters["dc3"] = new ClusterOptions { Servers = { S(8003) } };
+        using var registry = Upstreams.Registry("api", upstream, _time);
+        var calls = new List<int>();
+
+        int served = await registry.ExecuteAsync(
+            "api",
+            (p, _) => FailOn(p, new HashSet<int> { 8003 }, calls),
+            new ExecuteOptions { ClusterOrder = new[] { "dc3", "missing", "dc2", "dc1" } });
+
+        Assert.Equal(8002, served);
+        Assert.Equal(new[] { 8003, 8002 }, calls);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ClusterOrderByLevelNumbers_TriesLevelsInCallerOrder()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithLevels(new[] { S(8001) }, new[] { S(8002) }, new[] { S(8003) }), _time);
+        var calls = new List<int>();
+
+        int served = await registry.ExecuteAsync(
+            "api",
+            (p, _) => FailOn(p, new HashSet<int> { 8003 }, calls),
+            new ExecuteOptions { ClusterOrder = new[] { "3", "1" } });
+
+        Assert.Equal(8001, served);
+        Assert.Equal(new[] { 8003, 8001 }, calls);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_TryLimitReached_ThrowsNamingUpstreamAndEveryAttempt()
+    {
+        var upstream = Upstreams.WithServers(S(8001), S(8002), S(8003));
+        upstream.Try = 2;
+        using var registry = Upstreams.Registry("api", upstream, _time);
+        var calls = new List<int>();
+
+        var error = await Assert.ThrowsAsync<NoServerAvailableException>(
+            () => registry.ExecuteAsync("api", (p, _) => FailOn(p, new HashSet<int> { 8001, 8002, 8003 }, calls)).AsTask());
+
+        Assert.Equal(2, calls.Count);
+        Assert.Equal("api", error.Upstream);
+        Assert.Equal(calls, error.Attempts.Select(a => a.Peer.Port));
+        Assert.StartsWith("Upstream 'api': no servers available (try limit of 2 reached); 2 attempt(s): 127.0.0.1:", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"InvalidOperationException: refused by {calls[0]}", error.Message, StringComparison.Ordinal);
+        Assert.IsType<InvalidOperationException>(error.InnerException);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_EveryServerFails_TriesEachOnceAndSaysSo()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001), S(8002), S(8003)), _time);
+        var calls = new List<int>();
+        var options = new ExecuteOptions { Try = 10 };
+
+        var error = await Assert.ThrowsAsync<NoServerAvailableException>(
+            () => registry.ExecuteAsync("api", (p, _) => FailOn(p, new HashSet<int> { 8001, 8002, 8003 }, calls), options).AsTask());
+
+        Assert.Equal(new[] { 8001, 8002, 8003 }, calls.Order().ToArray());
+        Assert.Contains("every selectable server was tried", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_DefaultTry_IsNumberOfServersOfAllLevels()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithLevels(new[] { S(8001), S(8002) }, new[] { S(9001) }), _time);
+
+        Assert.Equal(3, registry.Get("api").Try);
+        var calls = new List<int>();
+        await Assert.ThrowsAsync<NoServerAvailableException>(
+            () => registry.ExecuteAsync("api", (p, _) => FailOn(p, new HashSet<int> { 8001, 8002, 9001 }, calls)).AsTask());
+        Assert.Equal(3, calls.Count);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_TryTimeoutElapsed_StopsWithTryTimeoutError()
+    {
+        var upstream = Upstreams.WithServers(S(8001), S(8002), S(8003));
+        upstream.TryTimeout = TimeSpan.FromSeconds(1);
+        using var registry = Upstreams.Registry("api", upstream, _time);
+        var calls = new List<int>();
+
+        var error = await Assert.ThrowsAsync<TryTimeoutException>(() => registry.ExecuteAsync<int>("api", (p, _) =>
+        {
+            calls.Add(p.Port);
+            _time.Advance(TimeSpan.FromMilliseconds(600));
+            throw new TimeoutException("slow");
+        }).AsTask());
+
+        Assert.Equal(2, calls.Count);
+        Assert.Equal(TimeSpan.FromSeconds(1), error.TryTimeout);
+        Assert.StartsWith("Upstream 'api': try timeout of 1000 ms exceeded; 2 attempt(s)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_CallerCancels_RethrowsWithoutCountingAFailure()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001, maxFails: 1), S(8002, maxFails: 1)), _time);
+        using var cts = new CancellationTokenSource();
+        var calls = new List<int>();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => registry.ExecuteAsync<int>(
+            "api",
+            async (p, ct) =>
+            {
+                calls.Add(p.Port);
+                await cts.CancelAsync();
+                ct.ThrowIfCancellationRequested();
+                return 0;
+            },
+            cancellationToken: cts.Token).AsTask());
+
+        Assert.Single(calls);
+        Assert.All(registry.GetStatus().Upstreams["api"].Clusters[0].Servers, s => Assert.Equal(0, s.FailNum));
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_CancelledBeforeStart_ThrowsWithoutCallingBack()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001)), _time);
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+        bool called = false;
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => registry.ExecuteAsync("api", (_, _) => { called = true; return ValueTask.FromResult(1); }, cancellationToken: cts.Token).AsTask());
+
+        Assert.False(called);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_CallbackTimesOutOnItsOwn_CountsAsFailureAndRetries()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001, maxFails: 1), S(8002, maxFails: 1)), _time);
+        var calls = new List<int>();
+
+        int served = await registry.ExecuteAsync<int>("api", (p, _) =>
+        {
+            calls.Add(p.Port);
+            return calls.Count == 1 ? throw new TaskCanceledException("attempt timeout") : ValueTask.FromResult(p.Port);
+        });
+
+        Assert.Equal(2, calls.Count);
+        Assert.Equal(calls[1], served);
+        Assert.Equal(1, registry.GetStatus().Upstreams["api"].Clusters[0].Servers.Single(s => s.Server.EndsWith(calls[0].ToString(), StringComparison.Ordinal)).FailNum);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ClassifierSaysFailure_MovesOnAndReportsIt()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001, maxFails: 5), S(8002, maxFails: 5)), _time);
+        var options = new ExecuteOptions<int> { IsFailure = status => status >= 500 };
+        var calls = new List<int>();
+
+        int status = await registry.ExecuteAsync("api", (p, _) =>
+        {
+            calls.Add(p.Port);
+            return ValueTask.FromResult(p.Port == 8001 ? 503 : 200);
+        }, options);
+
+        Assert.Equal(200, status);
+        Assert.Contains(8001, calls);
+        if (calls[0] == 8001)
+        {
+            Assert.Equal(new[] { 8001, 8002 }, calls);
+            Assert.Equal(1, registry.GetStatus().Upstreams["api"].Clusters[0].Servers[0].FailNum);
+        }
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ClassifierFailsEverywhere_ExceptionCarriesLastResult()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001), S(8002)), _time);
+        var options = new ExecuteOptions<int> { IsFailure = status => status >= 500 };
+
+        var error = await Assert.ThrowsAsync<NoServerAvailableException>(
+            () => registry.ExecuteAsync("api", (_, _) => ValueTask.FromResult(502), options).AsTask());
+
+        Assert.Equal(502, error.LastResult);
+        Assert.All(error.Attempts, a => Assert.Null(a.Exception));
+        Assert.Contains("result classified as failure", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ClassifierOfAnotherType_IsRejected()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001)), _time);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(
+            () => registry.ExecuteAsync("api", (_, _) => ValueTask.FromResult(1), new ExecuteOptions<string> { IsFailure = _ => true }).AsTask());
+
+        Assert.Equal("options", error.ParamName);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_AsyncCallbackFailingThenSucceeding_ReturnsResultOfSecondServer()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001), S(8002)), _time);
+        var calls = new List<int>();
+
+        int served = await registry.ExecuteAsync<int>("api", async (p, _) =>
+        {
+            await Task.Yield();
+            calls.Add(p.Port);
+            return calls.Count == 1 ? throw new InvalidOperationException("first fails") : p.Port;
+        });
+
+        Assert.Equal(2, calls.Count);
+        Assert.NotEqual(calls[0], calls[1]);
+        Assert.Equal(calls[1], served);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_WithState_PassesStateToEveryAttempt()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001), S(8002)), _time);
+        var seen = new List<string>();
+
+        string result = await registry.ExecuteAsync("api", "payload", (p, state, _) =>
+        {
+            seen.Add(state);
+            return seen.Count == 1 ? ValueTask.FromException<string>(new InvalidOperationException()) : ValueTask.FromResult(state + p.Port);
+        });
+
+        Assert.Equal(new[] { "payload", "payload" }, seen);
+        Assert.StartsWith("payload", result, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_NoSelectableServer_ThrowsWithoutCallingBack()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(Upstreams.Server(8001, down: true)), _time);
+
+        var error = await Assert.ThrowsAsync<NoServerAvailableException>(
+            () => registry.ExecuteAsync("api", (_, _) => ValueTask.FromResult(1)).AsTask());
+
+        Assert.Equal("Upstream 'api': no servers available (no selectable server); no server was tried.", error.Message);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_UnknownUpstream_Throws()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001)), _time);
+
+        await Assert.ThrowsAsync<UpstreamNotFoundException>(() => registry.ExecuteAsync("other", (_, _) => ValueTask.FromResult(1)).AsTask());
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_FailureMarksServerErr_LaterCallsAvoidIt()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001, maxFails: 1), S(8002, maxFails: 1)), _time);
+        var calls = new List<int>();
+        var failing = new HashSet<int> { 8001 };
+
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Equal(8002, await registry.ExecuteAsync("api", (p, _) => FailOn(p, failing, calls)));
+        }
+
+        Assert.Equal(1, calls.Count(p => p == 8001));
+    }
+
+    [Fact]
+    public void SelectPeer_LevelOneDown_ReturnsLevelTwo()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithLevels(new[] { Upstreams.Server(8001, down: true) }, new[] { S(9001) }), _time);
+
+        Assert.Equal(9001, registry.SelectPeer("api").Port);
+        Assert.True(registry.TrySelectPeer("api", null, out var peer));
+        Assert.Equal("2", peer.Cluster);
+        Assert.False(registry.TrySelectPeer("missing", null, out _));
+    }
+}

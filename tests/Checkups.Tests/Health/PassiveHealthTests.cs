@@ -1,0 +1,168 @@
+using System;
+using System.Linq;
+using Checkups.Registry;
+using Checkups.Status;
+using Checkups.Tests.TestUtilities;
+
+namespace Checkups.Tests.Health;
+
+public sealed class PassiveHealthTests
+{
+    private readonly ManualTimeProvider _time = new();
+
+    private UpstreamRegistry TwoServers(int maxFails, double failTimeoutSeconds = 10) =>
+        Upstreams.Registry(
+            "api",
+            Upstreams.WithServers(
+                Upstreams.Server(8001, maxFails: maxFails, failTimeoutSeconds: failTimeoutSeconds),
+                Upstreams.Server(8002, maxFails: maxFails, failTimeoutSeconds: failTimeoutSeconds)),
+            _time);
+
+    private static PeerStatus StatusOf(UpstreamRegistry registry, int port) =>
+        registry.GetStatus().Upstreams["api"].Clusters.SelectMany(c => c.Servers).Single(s => s.Server.EndsWith($":{port}", StringComparison.Ordinal));
+
+    [Fact]
+    public void ReportFailure_MaxFailsWithinWindow_MarksErrAndStopsSelectingIt()
+    {
+        using var registry = TwoServers(maxFails: 3);
+
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+        Assert.Equal(HealthStatus.Unstable, StatusOf(registry, 8001).Status);
+        Assert.Contains(8001, Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port));
+
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+
+        var status = StatusOf(registry, 8001);
+        Assert.Equal(HealthStatus.Err, status.Status);
+        Assert.Equal(3, status.FailNum);
+        Assert.Equal("3 failures within 10s", status.Msg);
+        Assert.All(Enumerable.Range(0, 10), _ => Assert.Equal(8002, registry.SelectPeer("api").Port));
+    }
+
+    [Fact]
+    public void ReportFailure_FailuresSpreadBeyondWindow_DoNotAddUp()
+    {
+        using var registry = TwoServers(maxFails: 2, failTimeoutSeconds: 10);
+
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+        _time.Advance(TimeSpan.FromSeconds(11));
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+
+        var status = StatusOf(registry, 8001);
+        Assert.Equal(HealthStatus.Unstable, status.Status);
+        Assert.Equal(1, status.FailNum);
+    }
+
+    [Fact]
+    public void Err_AfterFailTimeout_ServerIsSelectableAgainWithLastModifiedAtExpiry()
+    {
+        using var registry = TwoServers(maxFails: 1, failTimeoutSeconds: 10);
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+        var markedAt = _time.GetUtcNow();
+        Assert.Equal(markedAt, StatusOf(registry, 8001).LastModified);
+
+        _time.Advance(TimeSpan.FromSeconds(9.9));
+        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001).Status);
+        Assert.DoesNotContain(8001, Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port));
+
+        _time.Advance(TimeSpan.FromSeconds(0.1));
+        var status = StatusOf(registry, 8001);
+        Assert.Equal(HealthStatus.Ok, status.Status);
+        Assert.Equal(markedAt + TimeSpan.FromSeconds(10), status.LastModified);
+        Assert.Contains(8001, Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port));
+    }
+
+    [Fact]
+    public void ReportFailure_MaxFailsZero_CountsNothing()
+    {
+        using var registry = TwoServers(maxFails: 0);
+
+        for (int i = 0; i < 50; i++)
+        {
+            registry.ReportFailure("api", "127.0.0.1", 8001);
+        }
+
+        Assert.Equal(HealthStatus.Ok, StatusOf(registry, 8001).Status);
+        Assert.Equal(0, StatusOf(registry, 8001).FailNum);
+        Assert.Contains(8001, Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port));
+    }
+
+    [Fact]
+    public void ReportFailure_LastOkServer_IsNeverMarkedErr()
+    {
+        using var registry = TwoServers(maxFails: 1);
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+
+        registry.ReportFailure("api", "127.0.0.1", 8002);
+        registry.ReportFailure("api", "127.0.0.1", 8002);
+
+        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001).Status);
+        Assert.NotEqual(HealthStatus.Err, StatusOf(registry, 8002).Status);
+        Assert.Equal(8002, registry.SelectPeer("api").Port);
+    }
+
+    [Fact]
+    public void ReportFailure_LastOkServerAcrossLevels_CountsServersOfAllClusters()
+    {
+        var upstream = Upstreams.WithLevels(
+            new[] { Upstreams.Server(8001, maxFails: 1) },
+            new[] { Upstreams.Server(9001, maxFails: 1) });
+        using var registry = Upstreams.Registry("api", upstream, _time);
+
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+
+        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001).Status);
+        Assert.Equal(9001, registry.SelectPeer("api").Port);
+    }
+
+    [Fact]
+    public void ReportSuccess_AfterFailures_ClearsWindowAndErr()
+    {
+        using var registry = TwoServers(maxFails: 2);
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001).Status);
+
+        registry.ReportSuccess("api", "127.0.0.1", 8001);
+
+        Assert.Equal(HealthStatus.Ok, StatusOf(registry, 8001).Status);
+        Assert.Equal(0, StatusOf(registry, 8001).FailNum);
+    }
+
+    [Fact]
+    public void ReportFailure_UnknownUpstream_ThrowsNamingIt()
+    {
+        using var registry = TwoServers(maxFails: 1);
+
+        var error = Assert.Throws<UpstreamNotFoundException>(() => registry.ReportFailure("nope", "127.0.0.1", 8001));
+
+        Assert.Equal("Upstream 'nope' is not defined.", error.Message);
+    }
+
+    [Fact]
+    public void ReportFailure_UnknownServer_ThrowsNamingUpstreamAndServer()
+    {
+        using var registry = TwoServers(maxFails: 1);
+
+        var error = Assert.Throws<ServerNotFoundException>(() => registry.ReportSuccess("api", "127.0.0.1", 9999));
+
+        Assert.Equal("Upstream 'api' has no server 127.0.0.1:9999.", error.Message);
+        Assert.Equal(9999, error.Port);
+    }
+
+    [Fact]
+    public void ReportFailure_SameServerInTwoLevels_CountsOnce()
+    {
+        var upstream = Upstreams.WithLevels(
+            new[] { Upstreams.Server(8001, maxFails: 2), Upstreams.Server(8002) },
+            new[] { Upstreams.Server(8001, maxFails: 2) });
+        using var registry = Upstreams.Registry("api", upstream, _time);
+
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+
+        Assert.All(
+            registry.GetStatus().Upstreams["api"].Clusters.SelectMany(c => c.Servers).Where(s => s.Server.EndsWith(":8001", StringComparison.Ordinal)),
+            s => Assert.Equal(1, s.FailNum));
+    }
+}

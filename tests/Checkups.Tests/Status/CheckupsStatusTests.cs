@@ -1,0 +1,79 @@
+using System;
+using System.Text.Json;
+using Checkups.Configuration;
+using Checkups.Registry;
+using Checkups.Tests.TestUtilities;
+
+namespace Checkups.Tests.Status;
+
+public sealed class CheckupsStatusTests
+{
+    [Fact]
+    public void ToJson_TwoLevels_WritesSeedShapeWithEveryField()
+    {
+        var time = new ManualTimeProvider();
+        var upstream = Upstreams.WithLevels(
+            new[] { Upstreams.Server(8001, weight: 3, maxFails: 1, failTimeoutSeconds: 30), Upstreams.Server(8002) },
+            new[] { Upstreams.Server(9001) });
+        using var registry = Upstreams.Registry("node-dev", upstream, time);
+        time.Advance(TimeSpan.FromSeconds(5));
+        registry.ReportFailure("node-dev", "127.0.0.1", 8001);
+
+        using var json = JsonDocument.Parse(registry.GetStatus().ToJson());
+        var root = json.RootElement;
+
+        var levels = root.GetProperty("cls:node-dev");
+        Assert.Equal(2, levels.GetArrayLength());
+        Assert.Equal(2, levels[0].GetArrayLength());
+        Assert.Equal(1, levels[1].GetArrayLength());
+        var failed = levels[0][0];
+        Assert.Equal("node-dev:127.0.0.1:8001", failed.GetProperty("server").GetString());
+        Assert.Equal("err", failed.GetProperty("status").GetString());
+        Assert.Equal("1 failures within 30s", failed.GetProperty("msg").GetString());
+        Assert.Equal(time.GetUtcNow(), failed.GetProperty("lastmodified").GetDateTimeOffset());
+        Assert.Equal(1, failed.GetProperty("fail_num").GetInt32());
+        Assert.Equal(3, failed.GetProperty("weight").GetInt32());
+        Assert.Equal(1, failed.GetProperty("max_fails").GetInt32());
+        Assert.Equal(30, failed.GetProperty("fail_timeout").GetDouble());
+        var healthy = levels[1][0];
+        Assert.Equal("ok", healthy.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, healthy.GetProperty("msg").ValueKind);
+
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("last_check_time").ValueKind);
+        Assert.False(root.GetProperty("checkup_timer_alive").GetBoolean());
+        Assert.Equal(time.GetUtcNow() - TimeSpan.FromSeconds(5), root.GetProperty("start_time").GetDateTimeOffset());
+        Assert.Equal(1, root.GetProperty("config_version").GetInt64());
+    }
+
+    [Fact]
+    public void ToJson_HeartbeatOffForUpstream_ReportsUnchecked()
+    {
+        var upstream = Upstreams.WithServers(Upstreams.Server(8001));
+        upstream.Heartbeat = false;
+        using var registry = Upstreams.Registry("api", upstream);
+
+        using var json = JsonDocument.Parse(registry.GetStatus().ToJson(indented: true));
+
+        Assert.Equal("unchecked", json.RootElement.GetProperty("cls:api")[0][0].GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public void JsonSerializer_UsesSameShape()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(Upstreams.Server(8001)));
+        var status = registry.GetStatus();
+
+        Assert.Equal(status.ToJson(), JsonSerializer.Serialize(status));
+    }
+
+    [Fact]
+    public void GetStatus_DownServer_IsErrWithMessage()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(Upstreams.Server(8001), Upstreams.Server(8002, down: true)));
+
+        var server = registry.GetStatus().Upstreams["api"].Clusters[0].Servers[1];
+
+        Assert.Equal("err", server.Status);
+        Assert.Equal("down", server.Msg);
+    }
+}
