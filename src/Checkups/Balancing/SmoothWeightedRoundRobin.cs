@@ -1,6 +1,6 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Linq;
 using System.Threading;
 using Checkups.Health;
 using Checkups.Model;
@@ -11,11 +11,23 @@ namespace Checkups.Balancing;
 /// nginx's smooth weighted round robin. Per pick every selectable server adds its effective weight to its
 /// current weight; the highest current weight wins (the first on ties) and subtracts the total. Effective
 /// weight starts at the weight, rises by 1 per pick while below it, and halves (rounding up, at least 1) on a
-/// failure. The step is sequential by nature, so it holds a short lock per cluster.
+/// failure.
 /// </summary>
+/// <remarks>
+/// While every server is selectable at its full weight the algorithm is periodic, so the sequence it produces from
+/// a reset state is computed once (weights divided by their greatest common divisor, at most <see cref="MaxCycle"/>
+/// picks long) and served lock-free by an interlocked cursor: concurrent picks take consecutive positions, so any
+/// number of them is a run of the exact sequence. When a server turns unselectable or a failure lowers its effective
+/// weight, the cluster steps the algorithm itself under a short lock, starting from a reset state as nginx does on
+/// reload, and returns to the cycle once every server is whole again.
+/// </remarks>
 internal sealed class SmoothWeightedRoundRobin : PeerSelector
 {
+    /// <summary>The longest precomputed cycle; heavier weight sets always step.</summary>
+    internal const int MaxCycle = 8192;
+
     private readonly Peer[] _peers;
+    private readonly int[]? _cycle;
     private readonly long[] _current;
     private readonly int[] _effective;
 #if NET9_0_OR_GREATER
@@ -23,19 +35,84 @@ internal sealed class SmoothWeightedRoundRobin : PeerSelector
 #else
     private readonly object _gate = new();
 #endif
+    private long _cursor = -1;
+    private volatile bool _whole;
 
-    public SmoothWeightedRoundRobin(ImmutableArray<Peer> peers)
+    public SmoothWeightedRoundRobin(ImmutableArray<Peer> peers, int maxCycle = MaxCycle)
     {
-        _peers = peers.ToArray();
+        var candidates = new List<Peer>(peers.Length);
+        foreach (var peer in peers)
+        {
+            // Down is fixed for the life of a snapshot: such servers never take part.
+            if (!peer.Down)
+            {
+                candidates.Add(peer);
+            }
+        }
+
+        _peers = candidates.ToArray();
         _current = new long[_peers.Length];
         _effective = new int[_peers.Length];
-        for (int i = 0; i < _peers.Length; i++)
-        {
-            _effective[i] = _peers[i].Weight;
-        }
+        ResetState();
+        _cycle = BuildCycle(_peers, maxCycle);
+        _whole = _cycle is not null;
     }
 
     public override Peer? Select(ref SelectionContext context)
+    {
+        var cycle = _cycle;
+        if (_whole && cycle is not null)
+        {
+            bool anyTried = !context.Tried.IsEmpty;
+            long now = 0;
+            for (int step = 0; step < cycle.Length; step++)
+            {
+                long position = Interlocked.Increment(ref _cursor);
+                var peer = _peers[cycle[position % cycle.Length]];
+                if (anyTried && context.Tried.Contains(peer.Index))
+                {
+                    continue;
+                }
+
+                if (PeerHealth.IsSelectable(peer, ref now))
+                {
+                    return peer;
+                }
+
+                break;
+            }
+        }
+
+        return Step(ref context);
+    }
+
+    public override void OnCompleted(Peer peer, in CallOutcome outcome)
+    {
+        if (!outcome.Failed)
+        {
+            return;
+        }
+
+        int slot = Array.IndexOf(_peers, peer);
+        if (slot < 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_whole)
+            {
+                _whole = false;
+                ResetState();
+            }
+
+            _effective[slot] = Math.Max(1, (_effective[slot] + 1) / 2);
+        }
+    }
+
+    /// <summary>One step of nginx's algorithm over the selectable, untried servers.</summary>
+    private Peer? Step(ref SelectionContext context)
     {
         var peers = _peers;
         var current = _current;
@@ -44,13 +121,21 @@ internal sealed class SmoothWeightedRoundRobin : PeerSelector
         long now = 0;
         lock (_gate)
         {
+            if (_whole)
+            {
+                _whole = false;
+                ResetState();
+            }
+
+            bool allWhole = !anyTried;
             int best = -1;
             long total = 0;
             for (int i = 0; i < peers.Length; i++)
             {
                 var peer = peers[i];
-                if ((anyTried && context.Tried.Contains(i)) || !PeerHealth.IsSelectable(peer, ref now))
+                if ((anyTried && context.Tried.Contains(peer.Index)) || !PeerHealth.IsSelectable(peer, ref now))
                 {
+                    allWhole = false;
                     continue;
                 }
 
@@ -60,6 +145,7 @@ internal sealed class SmoothWeightedRoundRobin : PeerSelector
                 if (weight < peer.Weight)
                 {
                     effective[i] = weight + 1;
+                    allWhole = false;
                 }
 
                 if (best < 0 || current[i] > current[best])
@@ -74,21 +160,76 @@ internal sealed class SmoothWeightedRoundRobin : PeerSelector
             }
 
             current[best] -= total;
+            if (allWhole && _cycle is not null)
+            {
+                // Every server is back at full weight: resume the precomputed cycle from its start.
+                Volatile.Write(ref _cursor, -1);
+                _whole = true;
+            }
+
             return peers[best];
         }
     }
 
-    public override void OnCompleted(Peer peer, in CallOutcome outcome)
+    private void ResetState()
     {
-        if (!outcome.Failed || (uint)peer.Index >= (uint)_peers.Length || !ReferenceEquals(_peers[peer.Index], peer))
+        Array.Clear(_current);
+        for (int i = 0; i < _peers.Length; i++)
         {
-            return;
+            _effective[i] = _peers[i].Weight;
+        }
+    }
+
+    /// <summary>Runs the algorithm from a reset state over one period (the weights' sum divided by their GCD).</summary>
+    private static int[]? BuildCycle(Peer[] peers, int maxCycle)
+    {
+        if (peers.Length == 0)
+        {
+            return null;
         }
 
-        lock (_gate)
+        int divisor = 0;
+        long sum = 0;
+        foreach (var peer in peers)
         {
-            int weight = _effective[peer.Index];
-            _effective[peer.Index] = Math.Max(1, (weight + 1) / 2);
+            divisor = Gcd(divisor, peer.Weight);
+            sum += peer.Weight;
         }
+
+        long length = sum / divisor;
+        if (length > maxCycle)
+        {
+            return null;
+        }
+
+        var cycle = new int[length];
+        var current = new long[peers.Length];
+        for (int pick = 0; pick < cycle.Length; pick++)
+        {
+            int best = 0;
+            for (int i = 0; i < peers.Length; i++)
+            {
+                current[i] += peers[i].Weight / divisor;
+                if (current[i] > current[best])
+                {
+                    best = i;
+                }
+            }
+
+            current[best] -= length;
+            cycle[pick] = best;
+        }
+
+        return cycle;
+    }
+
+    private static int Gcd(int a, int b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+
+        return a;
     }
 }

@@ -99,3 +99,98 @@ public sealed class SmoothWeightedRoundRobinTests
         }).QuickCheckThrowOnFailure();
     }
 }
+
+public sealed class SmoothWeightedRoundRobinModeTests
+{
+    private static (Checkups.Model.Cluster Cluster, UpstreamRegistry Registry) ClusterOf(int[] weights, int maxFails = 0)
+    {
+        var upstream = Upstreams.WithServers(weights.Select((w, i) => Upstreams.Server(8001 + i, w, maxFails: maxFails)).ToArray());
+        var registry = Upstreams.Registry("api", upstream);
+        return (registry.Get("api").Clusters[0], registry);
+    }
+
+    private static int[] Picks(Checkups.Balancing.PeerSelector selector, int count)
+    {
+        var ports = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            var context = new Checkups.Balancing.SelectionContext(null);
+            ports[i] = selector.Select(ref context)!.Port;
+        }
+
+        return ports;
+    }
+
+    [Fact]
+    public void Cycle_AnyWeights_IsExactlyTheSequenceOfTheSteppedAlgorithm()
+    {
+        var weights = Gen.Choose(1, 60).ArrayOf().Where(a => a.Length is >= 1 and <= 12);
+
+        Prop.ForAll(weights.ToArbitrary(), w =>
+        {
+            var (cluster, registry) = ClusterOf(w);
+            using var _ = registry;
+            var cycled = new Checkups.Balancing.SmoothWeightedRoundRobin(cluster.Peers);
+            var stepped = new Checkups.Balancing.SmoothWeightedRoundRobin(cluster.Peers, maxCycle: 0);
+            int n = 2 * w.Sum() + 3;
+            return Picks(cycled, n).SequenceEqual(Picks(stepped, n));
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void Cycle_WeightsWithCommonDivisor_MatchesReducedWeights()
+    {
+        var (big, r1) = ClusterOf(new[] { 100, 400, 300, 600 });
+        var (small, r2) = ClusterOf(new[] { 1, 4, 3, 6 });
+        using var _ = r1;
+        using var __ = r2;
+
+        Assert.Equal(
+            Picks(new Checkups.Balancing.SmoothWeightedRoundRobin(small.Peers), 56),
+            Picks(new Checkups.Balancing.SmoothWeightedRoundRobin(big.Peers, maxCycle: 0), 56));
+    }
+
+    [Fact]
+    public void Select_RetryInsideCall_SkipsTriedServersInBothModes()
+    {
+        var (cluster, registry) = ClusterOf(new[] { 1, 4, 3, 6 });
+        using var _ = registry;
+        foreach (int maxCycle in new[] { Checkups.Balancing.SmoothWeightedRoundRobin.MaxCycle, 0 })
+        {
+            var selector = new Checkups.Balancing.SmoothWeightedRoundRobin(cluster.Peers, maxCycle);
+            var context = new Checkups.Balancing.SelectionContext(null);
+            var seen = new System.Collections.Generic.List<int>();
+            for (int i = 0; i < 4; i++)
+            {
+                var peer = selector.Select(ref context)!;
+                seen.Add(peer.Port);
+                context.Tried.Add(peer.Index);
+            }
+
+            Assert.Null(selector.Select(ref context));
+            Assert.Equal(new[] { 8001, 8002, 8003, 8004 }, seen.Order().ToArray());
+        }
+    }
+
+    [Fact]
+    public void Select_ServerErrThenRecovered_StepsMeanwhileAndReturnsToExactCycle()
+    {
+        var time = new ManualTimeProvider();
+        var upstream = Upstreams.WithServers(Upstreams.Server(8001, 1, maxFails: 1, failTimeoutSeconds: 10), Upstreams.Server(8002, 2), Upstreams.Server(8003, 3));
+        using var registry = Upstreams.Registry("api", upstream, time);
+
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+        var whileErr = Enumerable.Range(0, 50).Select(_ => registry.SelectPeer("api").Port).ToList();
+        Assert.DoesNotContain(8001, whileErr);
+        // Stepping restarts from a reset state over the two healthy servers: 2:3 exactly per five picks.
+        Assert.Equal(16, whileErr.Skip(10).Count(p => p == 8002));
+        Assert.Equal(24, whileErr.Skip(10).Count(p => p == 8003));
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        var after = Enumerable.Range(0, 66).Select(_ => registry.SelectPeer("api").Port).ToList();
+        var lastCycles = after.Skip(6).ToList();
+        Assert.Equal(10, lastCycles.Count(p => p == 8001));
+        Assert.Equal(20, lastCycles.Count(p => p == 8002));
+        Assert.Equal(30, lastCycles.Count(p => p == 8003));
+    }
+}

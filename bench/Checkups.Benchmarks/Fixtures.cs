@@ -1,0 +1,38 @@
+using System.Threading;
+using System.Threading.Tasks;
+using Checkups.Configuration;
+using Checkups.Model;
+using Checkups.Registry;
+
+namespace Checkups.Benchmarks;
+
+/// <summary>Registries shaped like the ones the benchmarks measure.</summary>
+internal static class Fixtures
+{
+    public const string Upstream = "api";
+
+    /// <summary>A synchronously completing callback, passed as static state so the call allocates nothing.</summary>
+    public static readonly System.Func<Peer, int, CancellationToken, ValueTask<int>> Echo =
+        static (peer, state, _) => new ValueTask<int>(peer.Port + state);
+
+    /// <summary>One try-loop call with <see cref="Echo"/>; it must complete synchronously, which is what is measured.</summary>
+    public static int ExecuteSynchronously(UpstreamRegistry registry)
+    {
+        var call = registry.ExecuteAsync(Upstream, 1, Echo);
+        return call.IsCompletedSuccessfully ? call.Result : throw new System.InvalidOperationException("The call did not complete synchronously.");
+    }
+
+    /// <summary>An upstream of <paramref name="servers"/> servers with weights 1..5 repeating.</summary>
+    public static UpstreamRegistry Registry(int servers)
+    {
+        var upstream = new UpstreamOptions();
+        for (int i = 0; i < servers; i++)
+        {
+            upstream.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = 10000 + i, Weight = 1 + (i % 5), MaxFails = 3 });
+        }
+
+        var options = new CheckupsOptions();
+        options.Upstreams.Add(Upstream, upstream);
+        return new UpstreamRegistry(options);
+    }
+}
