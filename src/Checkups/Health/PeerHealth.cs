@@ -84,7 +84,7 @@ internal sealed class PeerHealth
             _lastModified = nowUtc;
             _errMessage = string.Create(
                 System.Globalization.CultureInfo.InvariantCulture,
-                $"{_fails} failures within {peer.FailTimeout.TotalSeconds:0.###}s");
+                $"{_fails} failure{(_fails == 1 ? string.Empty : "s")} within {peer.FailTimeout.TotalSeconds:0.###}s");
             Volatile.Write(ref _errUntil, Math.Max(1, now + failTicks));
             return true;
         }
@@ -143,7 +143,7 @@ internal sealed class PeerHealth
                     : HealthStatus.Unchecked;
                 if (fails > 0)
                 {
-                    message = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fails} recent failure(s)");
+                    message = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fails} recent failure{(fails == 1 ? string.Empty : "s")}");
                 }
             }
 

@@ -29,7 +29,7 @@ public sealed class CheckupsStatusTests
         var failed = levels[0][0];
         Assert.Equal("node-dev:127.0.0.1:8001", failed.GetProperty("server").GetString());
         Assert.Equal("err", failed.GetProperty("status").GetString());
-        Assert.Equal("1 failures within 30s", failed.GetProperty("msg").GetString());
+        Assert.Equal("1 failure within 30s", failed.GetProperty("msg").GetString());
         Assert.Equal(time.GetUtcNow(), failed.GetProperty("lastmodified").GetDateTimeOffset());
         Assert.Equal(1, failed.GetProperty("fail_num").GetInt32());
         Assert.Equal(3, failed.GetProperty("weight").GetInt32());
