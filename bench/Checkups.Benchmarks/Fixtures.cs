@@ -22,13 +22,18 @@ internal static class Fixtures
         return call.IsCompletedSuccessfully ? call.Result : throw new System.InvalidOperationException("The call did not complete synchronously.");
     }
 
-    /// <summary>An upstream of <paramref name="servers"/> servers with weights 1..5 repeating.</summary>
-    public static UpstreamRegistry Registry(int servers)
+    /// <summary>
+    /// An upstream of <paramref name="servers"/> servers with weights 1..5 repeating; with <paramref name="stepped"/>,
+    /// weights 1000 + i, whose period is too long to precompute, so every pick steps nginx's algorithm under the lock
+    /// (the path a cluster takes while a server is unhealthy).
+    /// </summary>
+    public static UpstreamRegistry Registry(int servers, bool stepped = false)
     {
         var upstream = new UpstreamOptions();
         for (int i = 0; i < servers; i++)
         {
-            upstream.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = 10000 + i, Weight = 1 + (i % 5), MaxFails = 3 });
+            int weight = stepped ? 1000 + i : 1 + (i % 5);
+            upstream.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = 10000 + i, Weight = weight, MaxFails = 3 });
         }
 
         var options = new CheckupsOptions();

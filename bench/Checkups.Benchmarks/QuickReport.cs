@@ -49,6 +49,11 @@ internal static class QuickReport
             metrics.Add(new("wrr.pick.ns.100", Measure(() => registry.SelectPeer(Fixtures.Upstream)).Nanoseconds, "ns"));
         }
 
+        using (var registry = Fixtures.Registry(10, stepped: true))
+        {
+            metrics.Add(new("wrr.pick.ns.stepped", Measure(() => registry.SelectPeer(Fixtures.Upstream)).Nanoseconds, "ns"));
+        }
+
         using (var registry = Fixtures.Registry(10))
         {
             var (ns, bytes) = Measure(() => Fixtures.ExecuteSynchronously(registry));
@@ -70,9 +75,15 @@ internal static class QuickReport
     private static (double Nanoseconds, double Bytes) Measure<T>(Func<T> operation)
     {
         const int Batch = 100_000;
-        for (int i = 0; i < Batch * 5; i++)
+
+        // Warm up for half a second, so tiered compilation has finished before anything is measured.
+        long warmUntil = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 2;
+        while (Stopwatch.GetTimestamp() < warmUntil)
         {
-            operation();
+            for (int i = 0; i < 1_000; i++)
+            {
+                operation();
+            }
         }
 
         double best = double.MaxValue;

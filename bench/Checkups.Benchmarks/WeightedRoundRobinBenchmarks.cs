@@ -13,8 +13,11 @@ public class WeightedRoundRobinBenchmarks
     [Params(4, 10, 100)]
     public int Servers { get; set; }
 
+    [Params(false, true)]
+    public bool Stepped { get; set; }
+
     [GlobalSetup]
-    public void Setup() => _registry = Fixtures.Registry(Servers);
+    public void Setup() => _registry = Fixtures.Registry(Servers, Stepped);
 
     [GlobalCleanup]
     public void Cleanup() => _registry.Dispose();
