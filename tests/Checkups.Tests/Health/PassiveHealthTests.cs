@@ -18,8 +18,6 @@ public sealed class PassiveHealthTests
                 Upstreams.Server(8002, maxFails: maxFails, failTimeoutSeconds: failTimeoutSeconds)),
             _time);
 
-    private static PeerStatus StatusOf(UpstreamRegistry registry, int port) =>
-        registry.GetStatus().Upstreams["api"].Clusters.SelectMany(c => c.Servers).Single(s => s.Server.EndsWith($":{port}", StringComparison.Ordinal));
 
     [Fact]
     public void ReportFailure_MaxFailsWithinWindow_MarksErrAndStopsSelectingIt()
@@ -28,12 +26,12 @@ public sealed class PassiveHealthTests
 
         registry.ReportFailure("api", "127.0.0.1", 8001);
         registry.ReportFailure("api", "127.0.0.1", 8001);
-        Assert.Equal(HealthStatus.Unstable, StatusOf(registry, 8001).Status);
+        Assert.Equal(HealthStatus.Unstable, Upstreams.StatusOf(registry, 8001).Status);
         Assert.Contains(8001, Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port));
 
         registry.ReportFailure("api", "127.0.0.1", 8001);
 
-        var status = StatusOf(registry, 8001);
+        var status = Upstreams.StatusOf(registry, 8001);
         Assert.Equal(HealthStatus.Err, status.Status);
         Assert.Equal(3, status.FailNum);
         Assert.Equal("3 failures within 10s", status.Msg);
@@ -49,7 +47,7 @@ public sealed class PassiveHealthTests
         _time.Advance(TimeSpan.FromSeconds(11));
         registry.ReportFailure("api", "127.0.0.1", 8001);
 
-        var status = StatusOf(registry, 8001);
+        var status = Upstreams.StatusOf(registry, 8001);
         Assert.Equal(HealthStatus.Unstable, status.Status);
         Assert.Equal(1, status.FailNum);
     }
@@ -60,14 +58,14 @@ public sealed class PassiveHealthTests
         using var registry = TwoServers(maxFails: 1, failTimeoutSeconds: 10);
         registry.ReportFailure("api", "127.0.0.1", 8001);
         var markedAt = _time.GetUtcNow();
-        Assert.Equal(markedAt, StatusOf(registry, 8001).LastModified);
+        Assert.Equal(markedAt, Upstreams.StatusOf(registry, 8001).LastModified);
 
         _time.Advance(TimeSpan.FromSeconds(9.9));
-        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001).Status);
+        Assert.Equal(HealthStatus.Err, Upstreams.StatusOf(registry, 8001).Status);
         Assert.DoesNotContain(8001, Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port));
 
         _time.Advance(TimeSpan.FromSeconds(0.1));
-        var status = StatusOf(registry, 8001);
+        var status = Upstreams.StatusOf(registry, 8001);
         Assert.Equal(HealthStatus.Ok, status.Status);
         Assert.Equal(markedAt + TimeSpan.FromSeconds(10), status.LastModified);
         Assert.Contains(8001, Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port));
@@ -83,8 +81,8 @@ public sealed class PassiveHealthTests
             registry.ReportFailure("api", "127.0.0.1", 8001);
         }
 
-        Assert.Equal(HealthStatus.Ok, StatusOf(registry, 8001).Status);
-        Assert.Equal(0, StatusOf(registry, 8001).FailNum);
+        Assert.Equal(HealthStatus.Ok, Upstreams.StatusOf(registry, 8001).Status);
+        Assert.Equal(0, Upstreams.StatusOf(registry, 8001).FailNum);
         Assert.Contains(8001, Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port));
     }
 
@@ -97,8 +95,8 @@ public sealed class PassiveHealthTests
         registry.ReportFailure("api", "127.0.0.1", 8002);
         registry.ReportFailure("api", "127.0.0.1", 8002);
 
-        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001).Status);
-        Assert.NotEqual(HealthStatus.Err, StatusOf(registry, 8002).Status);
+        Assert.Equal(HealthStatus.Err, Upstreams.StatusOf(registry, 8001).Status);
+        Assert.NotEqual(HealthStatus.Err, Upstreams.StatusOf(registry, 8002).Status);
         Assert.Equal(8002, registry.SelectPeer("api").Port);
     }
 
@@ -112,7 +110,7 @@ public sealed class PassiveHealthTests
 
         registry.ReportFailure("api", "127.0.0.1", 8001);
 
-        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001).Status);
+        Assert.Equal(HealthStatus.Err, Upstreams.StatusOf(registry, 8001).Status);
         Assert.Equal(9001, registry.SelectPeer("api").Port);
     }
 
@@ -122,12 +120,12 @@ public sealed class PassiveHealthTests
         using var registry = TwoServers(maxFails: 2);
         registry.ReportFailure("api", "127.0.0.1", 8001);
         registry.ReportFailure("api", "127.0.0.1", 8001);
-        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001).Status);
+        Assert.Equal(HealthStatus.Err, Upstreams.StatusOf(registry, 8001).Status);
 
         registry.ReportSuccess("api", "127.0.0.1", 8001);
 
-        Assert.Equal(HealthStatus.Ok, StatusOf(registry, 8001).Status);
-        Assert.Equal(0, StatusOf(registry, 8001).FailNum);
+        Assert.Equal(HealthStatus.Ok, Upstreams.StatusOf(registry, 8001).Status);
+        Assert.Equal(0, Upstreams.StatusOf(registry, 8001).FailNum);
     }
 
     [Fact]

@@ -42,11 +42,11 @@ public sealed class UpstreamRegistryTests
         registry.ReportFailure("api", "127.0.0.1", 8003);
 
         registry.Update("api", Upstreams.WithServers(Upstreams.Server(8001, maxFails: 1, weight: 5), Upstreams.Server(8002, maxFails: 1)));
-        Assert.Equal(HealthStatus.Err, Status(registry, 8001).Status);
+        Assert.Equal(HealthStatus.Err, Upstreams.StatusOf(registry, 8001).Status);
 
         registry.Update("api", Upstreams.WithServers(Upstreams.Server(8001, maxFails: 1), Upstreams.Server(8002, maxFails: 1), Upstreams.Server(8003, maxFails: 1)));
-        Assert.Equal(HealthStatus.Err, Status(registry, 8001).Status);
-        Assert.Equal(HealthStatus.Ok, Status(registry, 8003).Status);
+        Assert.Equal(HealthStatus.Err, Upstreams.StatusOf(registry, 8001).Status);
+        Assert.Equal(HealthStatus.Ok, Upstreams.StatusOf(registry, 8003).Status);
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class UpstreamRegistryTests
         Assert.Equal(new[] { "api" }, Assert.Single(changes).Removed);
 
         registry.Update("api", Upstreams.WithServers(Upstreams.Server(8001, maxFails: 1), Upstreams.Server(8002)));
-        Assert.Equal(HealthStatus.Ok, Status(registry, 8001).Status);
+        Assert.Equal(HealthStatus.Ok, Upstreams.StatusOf(registry, 8001).Status);
     }
 
     [Fact]
@@ -223,6 +223,4 @@ public sealed class UpstreamRegistryTests
         Assert.True(picks >= Updates, $"only {picks} picks happened");
     }
 
-    private static PeerStatus Status(UpstreamRegistry registry, int port) =>
-        registry.GetStatus().Upstreams["api"].Clusters.SelectMany(c => c.Servers).Single(s => s.Server.EndsWith($":{port}", StringComparison.Ordinal));
 }

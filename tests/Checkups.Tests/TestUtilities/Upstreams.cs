@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using Checkups.Configuration;
 using Checkups.Registry;
+using Checkups.Status;
 
 namespace Checkups.Tests.TestUtilities;
 
@@ -41,6 +42,10 @@ public static class Upstreams
 
     public static UpstreamOptions Weighted(params int[] weights) =>
         WithServers(weights.Select((w, i) => Server(8001 + i, w)).ToArray());
+
+    /// <summary>The status of the server on <paramref name="port"/> of upstream <paramref name="upstream"/> (first cluster holding it).</summary>
+    public static PeerStatus StatusOf(UpstreamRegistry registry, int port, string upstream = "api") =>
+        registry.GetStatus().Upstreams[upstream].Clusters.SelectMany(c => c.Servers).First(s => s.Server.EndsWith($":{port}", StringComparison.Ordinal));
 
     public static UpstreamRegistry Registry(string name, UpstreamOptions upstream, TimeProvider? time = null)
     {
