@@ -9,15 +9,20 @@ namespace Checkups.Balancing;
 internal abstract class PeerSelector
 {
     /// <summary>
-    /// Gets whether <see cref="OnCompleted"/> wants successful calls too (failures are always reported),
-    /// and with them the call's latency.
+    /// Gets whether the selector follows every call from start to end (<see cref="OnStarted"/>, then
+    /// <see cref="OnCompleted"/> with the latency). When <see langword="false"/>, only failures are reported.
     /// </summary>
-    public virtual bool ObservesSuccess => false;
+    public virtual bool ObservesCalls => false;
 
     /// <summary>Picks a selectable server not yet tried in this call, or <see langword="null"/> when there is none.</summary>
     public abstract Peer? Select(ref SelectionContext context);
 
-    /// <summary>Told when a call to a server this cluster owns has completed.</summary>
+    /// <summary>Told when a call to a server this selector picked starts (only when <see cref="ObservesCalls"/>).</summary>
+    public virtual void OnStarted(Peer peer)
+    {
+    }
+
+    /// <summary>Told when a call to a server this cluster owns has completed, failed or been cancelled.</summary>
     public virtual void OnCompleted(Peer peer, in CallOutcome outcome)
     {
     }
@@ -28,4 +33,5 @@ internal abstract class PeerSelector
 /// <param name="ElapsedTimestamp">
 /// How long the call took, in <see cref="System.TimeProvider"/> timestamp units; 0 when not measured.
 /// </param>
-internal readonly record struct CallOutcome(bool Failed, long ElapsedTimestamp);
+/// <param name="Cancelled">Whether the caller cancelled the call: it counts for nothing but releases the server.</param>
+internal readonly record struct CallOutcome(bool Failed, long ElapsedTimestamp, bool Cancelled = false);

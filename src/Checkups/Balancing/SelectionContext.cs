@@ -1,19 +1,57 @@
+using System;
+using Checkups.Hashing;
+using Checkups.Model;
+
 namespace Checkups.Balancing;
 
-/// <summary>What one call tells the selector: the hash key, and the servers of the current cluster already tried.</summary>
+/// <summary>What one call tells the selector: its key's hash, and the servers of the current cluster already tried.</summary>
 internal struct SelectionContext
 {
-    public SelectionContext(string? hashKey)
+    /// <summary>The servers of the current cluster that failed in this call, by index.</summary>
+    public TriedPeers Tried;
+
+    private SelectionContext(bool hasKey, ulong keyHash)
     {
-        HashKey = hashKey;
+        HasKey = hasKey;
+        KeyHash = keyHash;
         Tried = default;
     }
 
-    /// <summary>Gets the caller's hash key, for hashing modes.</summary>
-    public string? HashKey { get; }
+    /// <summary>Gets whether the call has a hash key.</summary>
+    public bool HasKey { get; }
 
-    /// <summary>The servers of the current cluster that failed in this call, by index.</summary>
-    public TriedPeers Tried;
+    /// <summary>Gets the key's hash, computed once per call with the function the upstream's hashing needs.</summary>
+    public ulong KeyHash { get; }
+
+    public static SelectionContext For(Upstream upstream, string? key) =>
+        key is null ? default : For(upstream, key.AsSpan());
+
+    public static SelectionContext For(Upstream upstream, ReadOnlySpan<char> key) => upstream.KeyHashing switch
+    {
+        KeyHashing.XxHash64 => new SelectionContext(true, StableHash.XxHash64(key)),
+        KeyHashing.Crc32 => new SelectionContext(true, StableHash.Crc32(key)),
+        _ => default,
+    };
+
+    public static SelectionContext For(Upstream upstream, ReadOnlySpan<byte> key) => upstream.KeyHashing switch
+    {
+        KeyHashing.XxHash64 => new SelectionContext(true, StableHash.XxHash64(key)),
+        KeyHashing.Crc32 => new SelectionContext(true, StableHash.Crc32(key)),
+        _ => default,
+    };
+}
+
+/// <summary>Which hash of the call's key an upstream's selectors read.</summary>
+internal enum KeyHashing
+{
+    /// <summary>The mode does not use keys.</summary>
+    None,
+
+    /// <summary>XxHash64 of the key's UTF-8 bytes (the Maglev table).</summary>
+    XxHash64,
+
+    /// <summary>CRC-32 of the key's UTF-8 bytes, as nginx's <c>hash $key consistent</c> (ketama).</summary>
+    Crc32,
 }
 
 /// <summary>

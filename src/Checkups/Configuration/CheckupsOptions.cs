@@ -19,6 +19,14 @@ public sealed class CheckupsOptions
     /// <value>Default <see langword="true"/>.</value>
     public bool HeartbeatEnabled { get; set; } = true;
 
+    /// <summary>Gets or sets the zone this process runs in; servers with the same <see cref="ServerOptions.Zone"/> are local to it.</summary>
+    /// <value>Default <see langword="null"/>.</value>
+    public string? LocalZone { get; set; }
+
+    /// <summary>Gets or sets whether servers whose address is one of this machine's addresses (or loopback) count as local.</summary>
+    /// <value>Default <see langword="true"/>.</value>
+    public bool PreferLocalAddresses { get; set; } = true;
+
     /// <summary>Gets the upstreams by name (names compare case-insensitively, as configuration keys do).</summary>
     /// <value>Default empty.</value>
     public IDictionary<string, UpstreamOptions> Upstreams { get; } =

@@ -13,6 +13,7 @@ namespace Checkups.Configuration;
 internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOptions>
 {
     internal const int MaxWeight = 1_000_000;
+    internal const int MinTableSize = 1009;
 
     public ValidateOptionsResult Validate(string? name, CheckupsOptions options)
     {
@@ -29,15 +30,21 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
             errors.Add(Invariant($"{prefix}:HeartbeatInterval must be greater than zero (was {options.HeartbeatInterval})"));
         }
 
+        if (options.LocalZone is { } zone && string.IsNullOrWhiteSpace(zone))
+        {
+            errors.Add(Invariant($"{prefix}:LocalZone must be null or non-empty (was '{zone}')"));
+        }
+
+        var locality = new Locality(options.LocalZone, options.PreferLocalAddresses);
         foreach (var (name, upstream) in options.Upstreams)
         {
-            ValidateUpstream(name, upstream, Invariant($"{prefix}:Upstreams:{name}"), errors);
+            ValidateUpstream(name, upstream, Invariant($"{prefix}:Upstreams:{name}"), locality, prefix, errors);
         }
 
         return errors;
     }
 
-    public static void ValidateUpstream(string? name, UpstreamOptions? upstream, string path, List<string> errors)
+    public static void ValidateUpstream(string? name, UpstreamOptions? upstream, string path, Locality locality, string prefix, List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(name))
         {
@@ -53,6 +60,11 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
         if (!SelectorFactory.IsKnown(upstream.Mode))
         {
             errors.Add(Invariant($"{path}:Mode must be one of {SelectorFactory.KnownModes} (was '{upstream.Mode}')"));
+        }
+
+        else
+        {
+            ValidateModeOptions(upstream, path, locality, prefix, errors);
         }
 
         if (upstream.Try is < 1)
@@ -103,6 +115,51 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
             }
 
             ValidateCluster(cluster, clusterPath, errors);
+        }
+    }
+
+    private static void ValidateModeOptions(UpstreamOptions upstream, string path, Locality locality, string prefix, List<string> errors)
+    {
+        string mode = SelectorFactory.Canonical(upstream.Mode);
+        var hash = upstream.Hash;
+        if (hash.Algorithm is not (HashAlgorithms.Maglev or HashAlgorithms.Ketama))
+        {
+            errors.Add(Invariant($"{path}:Hash:Algorithm must be one of {HashAlgorithms.Maglev}, {HashAlgorithms.Ketama} (was '{hash.Algorithm}')"));
+        }
+
+        if (hash.TableSize is { } size && (size < MinTableSize || !MaglevTable.IsPrime(size)))
+        {
+            errors.Add(Invariant($"{path}:Hash:TableSize must be a prime number of at least {MinTableSize} (was {size})"));
+        }
+
+        if (hash.BalanceFactor is { } factor && !(factor >= 1.0))
+        {
+            errors.Add(Invariant($"{path}:Hash:BalanceFactor must be at least 1 (was {factor})"));
+        }
+
+        if (mode == BalancingModes.HeaderHash && string.IsNullOrWhiteSpace(hash.Header))
+        {
+            errors.Add(Invariant($"{path}:Hash:Header must name a request header in mode {BalancingModes.HeaderHash}"));
+        }
+
+        if (upstream.Fastest.DecayTime <= TimeSpan.Zero)
+        {
+            errors.Add(Invariant($"{path}:Fastest:DecayTime must be greater than zero (was {upstream.Fastest.DecayTime})"));
+        }
+
+        if (upstream.Fastest.FailurePenalty < TimeSpan.Zero)
+        {
+            errors.Add(Invariant($"{path}:Fastest:FailurePenalty must not be negative (was {upstream.Fastest.FailurePenalty})"));
+        }
+
+        if (!(upstream.LocalFirst.PanicThreshold is >= 0.0 and <= 1.0))
+        {
+            errors.Add(Invariant($"{path}:LocalFirst:PanicThreshold must be between 0 and 1 (was {upstream.LocalFirst.PanicThreshold})"));
+        }
+
+        if (mode == BalancingModes.LocalFirst && locality.Zone is null && !locality.PreferLocalAddresses)
+        {
+            errors.Add(Invariant($"{path}:Mode {BalancingModes.LocalFirst} needs {prefix}:LocalZone or {prefix}:PreferLocalAddresses to tell which servers are local"));
         }
     }
 

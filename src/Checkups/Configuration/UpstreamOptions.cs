@@ -51,6 +51,18 @@ public sealed class UpstreamOptions
     /// <value>Default 5 seconds each.</value>
     public TimeoutOptions Timeouts { get; } = new();
 
+    /// <summary>Gets how the hashing modes place keys.</summary>
+    /// <value>Default Maglev, no bounded load.</value>
+    public HashOptions Hash { get; private set; } = new();
+
+    /// <summary>Gets the tuning of the <c>fastest</c> mode.</summary>
+    /// <value>Default decay 10 s, failure penalty 1 s.</value>
+    public FastestResponseOptions Fastest { get; private set; } = new();
+
+    /// <summary>Gets the tuning of the <c>local</c> mode.</summary>
+    /// <value>Default panic threshold 0.2.</value>
+    public LocalFirstOptions LocalFirst { get; private set; } = new();
+
     /// <summary>Gets or sets whether the active health check probes this upstream.</summary>
     /// <value>Default <see langword="null"/>: <see cref="CheckupsOptions.HeartbeatEnabled"/> decides.</value>
     public bool? Heartbeat { get; set; }
@@ -64,6 +76,9 @@ public sealed class UpstreamOptions
             Try = Try,
             TryTimeout = TryTimeout,
             Heartbeat = Heartbeat,
+            Hash = Hash.Clone(),
+            Fastest = Fastest.Clone(),
+            LocalFirst = LocalFirst.Clone(),
         };
         copy.Timeouts.Connect = Timeouts.Connect;
         copy.Timeouts.Send = Timeouts.Send;

@@ -42,25 +42,30 @@ internal sealed class TryLoop
         TimeSpan? tryTimeout = options?.TryTimeout ?? upstream.TryTimeout;
         long started = tryTimeout.HasValue ? _time.GetTimestamp() : 0;
 
-        var context = new SelectionContext(options?.HashKey);
+        var context = SelectionContext.For(upstream, options?.HashKey);
         int position = 0;
         Cluster? cluster = null;
         var peer = NextPeer(upstream, options?.ClusterOrder, ref position, ref cluster, ref context, attempts: null);
         if (peer is null)
         {
-            throw new NoServerAvailableException(upstream.Name, NoSelectableReason(upstream, options), Array.Empty<UpstreamAttempt>());
+            throw new NoServerAvailableException(upstream.Name, NoSelectableReason(options), Array.Empty<UpstreamAttempt>());
         }
 
-        bool measure = cluster!.Selector.ObservesSuccess;
-        long attemptStarted = measure ? _time.GetTimestamp() : 0;
+        long attemptStarted = Start(cluster!, peer);
         ValueTask<TResult> pending;
         try
         {
             pending = callback(peer, state, cancellationToken);
         }
-        catch (Exception ex) when (!IsCallerCancellation(ex, cancellationToken))
+        catch (Exception ex)
         {
-            return ContinueAsync(upstream, state, callback, options, isFailure, tryTimeout, started, context, position, cluster, peer, default, Threw, ex, attemptStarted, cancellationToken);
+            if (IsCallerCancellation(ex, cancellationToken))
+            {
+                Release(cluster!, peer);
+                throw;
+            }
+
+            return ContinueAsync(upstream, state, callback, options, isFailure, tryTimeout, started, context, position, cluster!, peer, default, Threw, ex, attemptStarted, cancellationToken);
         }
 
         if (pending.IsCompletedSuccessfully)
@@ -68,15 +73,15 @@ internal sealed class TryLoop
             var result = pending.Result;
             if (isFailure is null || !isFailure(result))
             {
-                Record(upstream, cluster, peer, new CallOutcome(false, measure ? _time.GetTimestamp() - attemptStarted : 0));
+                Record(upstream, cluster!, peer, new CallOutcome(false, Elapsed(cluster!, attemptStarted)));
                 return new ValueTask<TResult>(result);
             }
 
             // The result was consumed above; hand the copy on, not the ValueTask a second time.
-            return ContinueAsync(upstream, state, callback, options, isFailure, tryTimeout, started, context, position, cluster, peer, new ValueTask<TResult>(result), FailedResult, null, attemptStarted, cancellationToken);
+            return ContinueAsync(upstream, state, callback, options, isFailure, tryTimeout, started, context, position, cluster!, peer, new ValueTask<TResult>(result), FailedResult, null, attemptStarted, cancellationToken);
         }
 
-        return ContinueAsync(upstream, state, callback, options, isFailure, tryTimeout, started, context, position, cluster, peer, pending, Pending, null, attemptStarted, cancellationToken);
+        return ContinueAsync(upstream, state, callback, options, isFailure, tryTimeout, started, context, position, cluster!, peer, pending, Pending, null, attemptStarted, cancellationToken);
     }
 
     /// <summary>Reports one attempt's outcome to the server's health and to the selector of its cluster.</summary>
@@ -94,19 +99,41 @@ internal sealed class TryLoop
         }
 
         peer.Health.RecordSuccess();
-        if (cluster.Selector.ObservesSuccess)
+        if (cluster.Selector.ObservesCalls)
         {
             cluster.Selector.OnCompleted(peer, outcome);
         }
     }
 
     /// <summary>Picks a server for a call with no callback: the first cluster, in default order, that has a selectable one.</summary>
-    public static Peer? Select(Upstream upstream, string? hashKey)
+    public static Peer? Select(Upstream upstream, ref SelectionContext context)
     {
-        var context = new SelectionContext(hashKey);
         int position = 0;
         Cluster? cluster = null;
         return NextPeer(upstream, null, ref position, ref cluster, ref context, null);
+    }
+
+    private long Start(Cluster cluster, Peer peer)
+    {
+        if (!cluster.Selector.ObservesCalls)
+        {
+            return 0;
+        }
+
+        cluster.Selector.OnStarted(peer);
+        return _time.GetTimestamp();
+    }
+
+    private long Elapsed(Cluster cluster, long attemptStarted) =>
+        cluster.Selector.ObservesCalls ? _time.GetTimestamp() - attemptStarted : 0;
+
+    /// <summary>The caller cancelled: not a failure, but a selector that counts calls in flight must hear of it.</summary>
+    private static void Release(Cluster cluster, Peer peer)
+    {
+        if (cluster.Selector.ObservesCalls)
+        {
+            cluster.Selector.OnCompleted(peer, new CallOutcome(false, 0, Cancelled: true));
+        }
     }
 
     private async ValueTask<TResult> ContinueAsync<TState, TResult>(
@@ -130,6 +157,7 @@ internal sealed class TryLoop
         int tryLimit = options?.Try ?? upstream.Try;
         int tries = 1;
         List<UpstreamAttempt>? attempts = null;
+        Cluster? current = cluster;
         while (true)
         {
             TResult result = default!;
@@ -145,15 +173,20 @@ internal sealed class TryLoop
                     result = await pending.ConfigureAwait(false);
                     failed = outcome == FailedResult || (isFailure is not null && isFailure(result));
                 }
-                catch (Exception ex) when (!IsCallerCancellation(ex, cancellationToken))
+                catch (Exception ex)
                 {
+                    if (IsCallerCancellation(ex, cancellationToken))
+                    {
+                        Release(current!, peer);
+                        throw;
+                    }
+
                     failed = true;
                     error = ex;
                 }
             }
 
-            long elapsed = cluster.Selector.ObservesSuccess || failed ? _time.GetTimestamp() - attemptStarted : 0;
-            Record(upstream, cluster, peer, new CallOutcome(failed, elapsed));
+            Record(upstream, current!, peer, new CallOutcome(failed, Elapsed(current!, attemptStarted)));
             if (!failed)
             {
                 return result;
@@ -177,7 +210,7 @@ internal sealed class TryLoop
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            var next = NextPeer(upstream, options?.ClusterOrder, ref position, ref cluster!, ref context, attempts);
+            var next = NextPeer(upstream, options?.ClusterOrder, ref position, ref current, ref context, attempts);
             if (next is null)
             {
                 throw new NoServerAvailableException(upstream.Name, "every selectable server was tried", attempts) { LastResult = lastResult };
@@ -187,13 +220,19 @@ internal sealed class TryLoop
             tries++;
             error = null;
             outcome = Pending;
-            attemptStarted = _time.GetTimestamp();
+            attemptStarted = Start(current!, peer);
             try
             {
                 pending = callback(peer, state, cancellationToken);
             }
-            catch (Exception ex) when (!IsCallerCancellation(ex, cancellationToken))
+            catch (Exception ex)
             {
+                if (IsCallerCancellation(ex, cancellationToken))
+                {
+                    Release(current!, peer);
+                    throw;
+                }
+
                 outcome = Threw;
                 error = ex;
             }
@@ -296,7 +335,7 @@ internal sealed class TryLoop
     private static bool IsCallerCancellation(Exception ex, CancellationToken cancellationToken) =>
         ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
 
-    private static string NoSelectableReason(Upstream upstream, ExecuteOptions? options) =>
+    private static string NoSelectableReason(ExecuteOptions? options) =>
         options?.ClusterOrder is { } order
             ? $"no selectable server in clusters [{string.Join(", ", order)}]"
             : "no selectable server";

@@ -24,6 +24,7 @@ internal sealed class PeerHealth
     private DateTimeOffset _errUntilUtc;
     private DateTimeOffset _lastModified;
     private string? _errMessage;
+    private int _inFlight;
 
     public PeerHealth(TimeProvider time, object upstreamGate)
     {
@@ -31,6 +32,16 @@ internal sealed class PeerHealth
         _gate = upstreamGate;
         _lastModified = time.GetUtcNow();
     }
+
+    /// <summary>Gets the number of calls to this server in flight, across the snapshots that share it.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Gets the server's latency average, for the fastest-response mode.</summary>
+    public PeakEwma Latency { get; } = new();
+
+    public void CallStarted() => Interlocked.Increment(ref _inFlight);
+
+    public void CallEnded() => Interlocked.Decrement(ref _inFlight);
 
     /// <summary>
     /// Whether passive accounting has the server out of rotation. <paramref name="now"/> is read from the

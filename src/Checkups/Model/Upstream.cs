@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Frozen;
 using System.Collections.Immutable;
+using Checkups.Balancing;
 using Checkups.Configuration;
 using Checkups.Health;
 
@@ -25,6 +26,7 @@ public sealed class Upstream
         long version,
         FrozenDictionary<string, PeerHealth> health,
         object healthGate,
+        KeyHashing keyHashing,
         UpstreamOptions source)
     {
         Name = name;
@@ -39,6 +41,7 @@ public sealed class Upstream
         Version = version;
         Health = health;
         HealthGate = healthGate;
+        KeyHashing = keyHashing;
         Source = source;
     }
 
@@ -77,6 +80,9 @@ public sealed class Upstream
 
     /// <summary>Gets the lock that orders passive err marking across the upstream's servers; carried across snapshots.</summary>
     internal object HealthGate { get; }
+
+    /// <summary>Gets which hash of a call's key the selectors read (none for modes without keys).</summary>
+    internal KeyHashing KeyHashing { get; }
 
     /// <summary>Gets a private copy of the options this snapshot was built from (for partial updates).</summary>
     internal UpstreamOptions Source { get; }

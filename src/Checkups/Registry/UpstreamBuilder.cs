@@ -18,7 +18,7 @@ internal static class UpstreamBuilder
 {
     private static readonly IReadOnlyDictionary<string, string> NoMetadata = FrozenDictionary<string, string>.Empty;
 
-    public static Upstream Build(string name, UpstreamOptions source, Upstream? previous, long version, bool heartbeatDefault, TimeProvider time)
+    public static Upstream Build(string name, UpstreamOptions source, Upstream? previous, long version, bool heartbeatDefault, BalancingEnvironment environment)
     {
         var gate = previous?.HealthGate ?? new object();
         var health = new Dictionary<string, PeerHealth>(StringComparer.OrdinalIgnoreCase);
@@ -35,7 +35,7 @@ internal static class UpstreamBuilder
                 string key = Peer.FormatKey(host, server.Port);
                 if (!health.TryGetValue(key, out var state))
                 {
-                    state = previous is not null && previous.Health.TryGetValue(key, out var kept) ? kept : new PeerHealth(time, gate);
+                    state = previous is not null && previous.Health.TryGetValue(key, out var kept) ? kept : new PeerHealth(environment.Time, gate);
                     health.Add(key, state);
                 }
 
@@ -45,7 +45,7 @@ internal static class UpstreamBuilder
 
             servers += peers.Count;
             var cluster = new Cluster(clusterName, level, peers.MoveToImmutable());
-            cluster.Selector = SelectorFactory.Create(mode, cluster);
+            cluster.Selector = SelectorFactory.Create(mode, cluster, source, environment);
             clusters.Add(cluster);
         }
 
@@ -78,6 +78,7 @@ internal static class UpstreamBuilder
             version,
             health.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             gate,
+            SelectorFactory.KeyHashingFor(mode, source),
             source);
     }
 }

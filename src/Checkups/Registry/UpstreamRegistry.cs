@@ -32,8 +32,10 @@ public sealed class UpstreamRegistry : IDisposable
     private readonly object _writeGate = new();
     private readonly DateTimeOffset _startTime;
     private readonly Dictionary<string, string> _configured = new(StringComparer.OrdinalIgnoreCase);
+    private readonly RandomSource _random;
     private State _state = new(FrozenDictionary<string, Upstream>.Empty, 0);
     private bool _heartbeatDefault;
+    private BalancingEnvironment _environment;
     private IDisposable? _configurationWatch;
 
     /// <summary>Initializes a new instance of the <see cref="UpstreamRegistry"/> class with the given upstreams.</summary>
@@ -42,13 +44,21 @@ public sealed class UpstreamRegistry : IDisposable
     /// <param name="logger">The logger; default none.</param>
     /// <exception cref="CheckupsValidationException">The options are invalid; <see cref="CheckupsValidationException.Errors"/> says where.</exception>
     public UpstreamRegistry(CheckupsOptions options, TimeProvider? timeProvider = null, ILogger<UpstreamRegistry>? logger = null)
+        : this(options, timeProvider, logger, RandomSource.Shared)
+    {
+    }
+
+    /// <summary>Initializes a registry whose selectors draw from <paramref name="random"/> (seeded in simulations and tests).</summary>
+    internal UpstreamRegistry(CheckupsOptions options, TimeProvider? timeProvider, ILogger<UpstreamRegistry>? logger, RandomSource random)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _random = random;
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _tryLoop = new TryLoop(_time, _logger);
         _startTime = _time.GetUtcNow();
         _heartbeatDefault = options.HeartbeatEnabled;
+        _environment = new BalancingEnvironment(_time, _random, new Locality(options.LocalZone, options.PreferLocalAddresses));
         HeartbeatInterval = options.HeartbeatInterval;
         ApplyConfiguration(options, CheckupsOptions.SectionName);
     }
@@ -176,8 +186,34 @@ public sealed class UpstreamRegistry : IDisposable
     public Peer SelectPeer(string upstream, string? hashKey = null)
     {
         var snapshot = Get(upstream);
-        return TryLoop.Select(snapshot, hashKey)
-            ?? throw new NoServerAvailableException(snapshot.Name, "no selectable server", Array.Empty<UpstreamAttempt>());
+        var context = SelectionContext.For(snapshot, hashKey);
+        return Select(snapshot, ref context);
+    }
+
+    /// <summary>Picks a selectable server of an upstream for a key given as characters (hashed as UTF-8), without allocating.</summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="hashKey">The key for hashing modes.</param>
+    /// <returns>The server.</returns>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    /// <exception cref="NoServerAvailableException">No server of any cluster is selectable.</exception>
+    public Peer SelectPeer(string upstream, ReadOnlySpan<char> hashKey)
+    {
+        var snapshot = Get(upstream);
+        var context = SelectionContext.For(snapshot, hashKey);
+        return Select(snapshot, ref context);
+    }
+
+    /// <summary>Picks a selectable server of an upstream for a key given as bytes, without allocating.</summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="hashKey">The key for hashing modes.</param>
+    /// <returns>The server.</returns>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    /// <exception cref="NoServerAvailableException">No server of any cluster is selectable.</exception>
+    public Peer SelectPeer(string upstream, ReadOnlySpan<byte> hashKey)
+    {
+        var snapshot = Get(upstream);
+        var context = SelectionContext.For(snapshot, hashKey);
+        return Select(snapshot, ref context);
     }
 
     /// <summary>Picks a selectable server of an upstream without running a call.</summary>
@@ -187,7 +223,14 @@ public sealed class UpstreamRegistry : IDisposable
     /// <returns>Whether the upstream exists and has a selectable server.</returns>
     public bool TrySelectPeer(string upstream, string? hashKey, [NotNullWhen(true)] out Peer? peer)
     {
-        peer = TryGet(upstream, out var snapshot) ? TryLoop.Select(snapshot, hashKey) : null;
+        if (!TryGet(upstream, out var snapshot))
+        {
+            peer = null;
+            return false;
+        }
+
+        var context = SelectionContext.For(snapshot, hashKey);
+        peer = TryLoop.Select(snapshot, ref context);
         return peer is not null;
     }
 
@@ -258,7 +301,7 @@ public sealed class UpstreamRegistry : IDisposable
     /// <exception cref="ServerNotFoundException">The upstream has no such server.</exception>
     public void ReportSuccess(string upstream, string host, int port) => Report(upstream, host, port, failed: false);
 
-    /// <summary>Reports the outcome of a call to a server obtained from <see cref="SelectPeer"/>.</summary>
+    /// <summary>Reports the outcome of a call to a server obtained from <see cref="SelectPeer(string, string?)"/>.</summary>
     /// <param name="peer">The server.</param>
     /// <param name="failed">Whether the call failed.</param>
     /// <exception cref="UpstreamNotFoundException">The server's upstream no longer exists.</exception>
@@ -320,7 +363,10 @@ public sealed class UpstreamRegistry : IDisposable
         lock (_writeGate)
         {
             bool heartbeatChanged = _heartbeatDefault != options.HeartbeatEnabled;
+            var locality = new Locality(options.LocalZone, options.PreferLocalAddresses);
+            bool localityChanged = _environment.Locality != locality;
             _heartbeatDefault = options.HeartbeatEnabled;
+            _environment = _environment with { Locality = locality };
             HeartbeatInterval = options.HeartbeatInterval;
             var fingerprints = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             var updated = new List<Upstream>();
@@ -330,7 +376,7 @@ public sealed class UpstreamRegistry : IDisposable
                 string fingerprint = JsonSerializer.Serialize(source, OptionsJsonContext.Default.UpstreamOptions);
                 fingerprints.Add(name, fingerprint);
                 bool unchanged = _configured.TryGetValue(name, out var previous) && previous == fingerprint
-                    && _state.Upstreams.ContainsKey(name) && !(heartbeatChanged && source.Heartbeat is null);
+                    && _state.Upstreams.ContainsKey(name) && !(heartbeatChanged && source.Heartbeat is null) && !localityChanged;
                 if (!unchanged)
                 {
                     updated.Add(Build(name, source));
@@ -381,7 +427,7 @@ public sealed class UpstreamRegistry : IDisposable
     {
         ArgumentNullException.ThrowIfNull(name);
         var errors = new List<string>();
-        CheckupsOptionsValidator.ValidateUpstream(name, source, Path(name), errors);
+        CheckupsOptionsValidator.ValidateUpstream(name, source, Path(name), _environment.Locality, CheckupsOptions.SectionName, errors);
         if (errors.Count > 0)
         {
             throw new CheckupsValidationException(errors);
@@ -406,7 +452,7 @@ public sealed class UpstreamRegistry : IDisposable
     private Upstream Build(string name, UpstreamOptions source)
     {
         _state.Upstreams.TryGetValue(name, out var previous);
-        return UpstreamBuilder.Build(previous?.Name ?? name, source, previous, _state.Version + 1, _heartbeatDefault, _time);
+        return UpstreamBuilder.Build(previous?.Name ?? name, source, previous, _state.Version + 1, _heartbeatDefault, _environment);
     }
 
     /// <summary>Swaps in a new snapshot map with one version bump. Callers hold the write gate.</summary>
@@ -444,6 +490,10 @@ public sealed class UpstreamRegistry : IDisposable
             Log.ChangeHandlerFailed(_logger, ex);
         }
     }
+
+    private static Peer Select(Upstream snapshot, ref SelectionContext context) =>
+        TryLoop.Select(snapshot, ref context)
+            ?? throw new NoServerAvailableException(snapshot.Name, "no selectable server", Array.Empty<UpstreamAttempt>());
 
     private void Report(string upstream, string host, int port, bool failed)
     {

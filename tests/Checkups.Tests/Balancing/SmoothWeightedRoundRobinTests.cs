@@ -114,7 +114,7 @@ public sealed class SmoothWeightedRoundRobinModeTests
         var ports = new int[count];
         for (int i = 0; i < count; i++)
         {
-            var context = new Checkups.Balancing.SelectionContext(null);
+            var context = default(Checkups.Balancing.SelectionContext);
             ports[i] = selector.Select(ref context)!.Port;
         }
 
@@ -158,7 +158,7 @@ public sealed class SmoothWeightedRoundRobinModeTests
         foreach (int maxCycle in new[] { Checkups.Balancing.SmoothWeightedRoundRobin.MaxCycle, 0 })
         {
             var selector = new Checkups.Balancing.SmoothWeightedRoundRobin(cluster.Peers, maxCycle);
-            var context = new Checkups.Balancing.SelectionContext(null);
+            var context = default(Checkups.Balancing.SelectionContext);
             var seen = new System.Collections.Generic.List<int>();
             for (int i = 0; i < 4; i++)
             {

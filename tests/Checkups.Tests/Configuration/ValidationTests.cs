@@ -45,7 +45,7 @@ public sealed class ValidationTests
         { "empty cluster", () => With(Upstreams.WithLevels(new[] { S() }, Array.Empty<ServerOptions>())), "Checkups:Upstreams:api:Clusters:1:Servers must contain at least one server" },
         { "empty named cluster", () => With(Named(("dc1", new[] { S() }), ("dc2", Array.Empty<ServerOptions>()))), "Checkups:Upstreams:api:NamedClusters:dc2:Servers must contain at least one server" },
         { "numeric cluster name", () => With(Named(("2", new[] { S() }))), "Checkups:Upstreams:api:NamedClusters:2 must not be named with a number (was '2'); use Clusters for levels" },
-        { "unknown mode", () => With(Mode(Upstreams.WithServers(S()), "fastest-ever")), "Checkups:Upstreams:api:Mode must be one of wrr (was 'fastest-ever')" },
+        { "unknown mode", () => With(Mode(Upstreams.WithServers(S()), "fastest-ever")), "Checkups:Upstreams:api:Mode must be one of wrr, hash, url_hash, ip_hash, header_hash, fastest, local, least_requests, p2c (was 'fastest-ever')" },
         { "try zero", () => With(Try(Upstreams.WithServers(S()), 0)), "Checkups:Upstreams:api:Try must be at least 1 (was 0)" },
         { "try negative", () => With(Try(Upstreams.WithServers(S()), -3)), "Checkups:Upstreams:api:Try must be at least 1 (was -3)" },
         { "try_timeout zero", () => With(TryTimeout(Upstreams.WithServers(S()), TimeSpan.Zero)), "Checkups:Upstreams:api:TryTimeout must be greater than zero (was 00:00:00)" },
@@ -79,7 +79,7 @@ public sealed class ValidationTests
         Assert.Equal(
             new[]
             {
-                "Checkups:Upstreams:api:Mode must be one of wrr (was 'nope')",
+                "Checkups:Upstreams:api:Mode must be one of wrr, hash, url_hash, ip_hash, header_hash, fastest, local, least_requests, p2c (was 'nope')",
                 "Checkups:Upstreams:api:Servers:0:Port must be between 1 and 65535 (was 0)",
                 "Checkups:Upstreams:api:Servers:0:Weight must be between 1 and 1000000 (was 0)",
                 "Checkups:Upstreams:api:Servers:0:MaxFails must not be negative (was -1)",

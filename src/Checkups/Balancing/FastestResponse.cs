@@ -1,0 +1,105 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using Checkups.Configuration;
+using Checkups.Model;
+
+namespace Checkups.Balancing;
+
+/// <summary>
+/// Fastest response ("speed first"), as Linkerd and Finagle balance: each server's cost is its peak-sensitive latency
+/// average (<see cref="Health.PeakEwma"/>) × (calls in flight + 1); of two servers drawn at random in proportion to their
+/// weights, the cheaper wins (fewer in flight on a tie). A server without samples yet is costed at the average of those
+/// with samples, so it gets a fair first chance without an unbounded penalty or bonus. A failed call counts as a sample
+/// of at least the failure penalty.
+/// </summary>
+internal sealed class FastestResponse : InFlightSelector
+{
+    private readonly Peer[] _peers;
+    private readonly TimeProvider _time;
+    private readonly RandomSource _random;
+    private readonly double _decay;
+    private readonly double _failurePenalty;
+
+    public FastestResponse(ImmutableArray<Peer> peers, FastestResponseOptions options, BalancingEnvironment environment)
+    {
+        _peers = peers.ToArray();
+        _time = environment.Time;
+        _random = environment.Random;
+        _decay = options.DecayTime.TotalSeconds * _time.TimestampFrequency;
+        _failurePenalty = options.FailurePenalty.TotalSeconds * _time.TimestampFrequency;
+    }
+
+    public override Peer? Select(ref SelectionContext context)
+    {
+        Span<int> candidates = _peers.Length <= Candidates.StackLimit ? stackalloc int[_peers.Length] : new int[_peers.Length];
+        int count = Candidates.Collect(_peers, ref context, candidates, out long totalWeight);
+        if (count <= 1)
+        {
+            return count == 0 ? null : _peers[candidates[0]];
+        }
+
+        candidates = candidates[..count];
+        var (first, second) = Candidates.DrawTwo(_peers, candidates, totalWeight, _random);
+        var a = _peers[first];
+        var b = _peers[second];
+        long now = _time.GetTimestamp();
+        double unsampled = -1;
+        double costA = Cost(a, now, candidates, ref unsampled);
+        double costB = Cost(b, now, candidates, ref unsampled);
+        if (costA != costB)
+        {
+            return costA < costB ? a : b;
+        }
+
+        return b.Health.InFlight < a.Health.InFlight ? b : a;
+    }
+
+    protected override void OnCallCompleted(Peer peer, in CallOutcome outcome)
+    {
+        double sample = outcome.ElapsedTimestamp;
+        if (outcome.Failed)
+        {
+            sample = Math.Max(sample, _failurePenalty);
+        }
+
+        peer.Health.Latency.Observe(_time.GetTimestamp(), sample, _decay);
+    }
+
+    private double Cost(Peer peer, long now, ReadOnlySpan<int> candidates, ref double unsampled)
+    {
+        double latency;
+        if (peer.Health.Latency.HasSamples)
+        {
+            latency = peer.Health.Latency.Read(now, _decay);
+        }
+        else
+        {
+            if (unsampled < 0)
+            {
+                unsampled = AverageOfSampled(now, candidates);
+            }
+
+            latency = unsampled;
+        }
+
+        return latency * (peer.Health.InFlight + 1);
+    }
+
+    private double AverageOfSampled(long now, ReadOnlySpan<int> candidates)
+    {
+        double sum = 0;
+        int sampled = 0;
+        foreach (int index in candidates)
+        {
+            var latency = _peers[index].Health.Latency;
+            if (latency.HasSamples)
+            {
+                sum += latency.Read(now, _decay);
+                sampled++;
+            }
+        }
+
+        return sampled == 0 ? 0 : sum / sampled;
+    }
+}

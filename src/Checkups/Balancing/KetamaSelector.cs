@@ -1,0 +1,146 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Text;
+using Checkups.Hashing;
+using Checkups.Health;
+using Checkups.Model;
+
+namespace Checkups.Balancing;
+
+/// <summary>
+/// nginx's <c>hash $key consistent</c> (ngx_http_upstream_hash_module), point for point, so a fleet can mix nginx and
+/// .NET during a migration. Per server (<c>host:port</c> split at the last colon), base = CRC-32 without finalisation over
+/// host, one zero byte and port; 160 × weight points, each the CRC continued from base over the previous point's hash as
+/// 4 little-endian bytes (the first previous is 0), then finalised. Points are sorted ascending and equal points
+/// deduplicated (the first kept). A key's hash is the full CRC-32 of its bytes; its point is the first at or above it,
+/// wrapping. When that server cannot be used the following points are tried (21 in all, as nginx does), then smooth
+/// weighted round robin over the rest.
+/// </summary>
+internal sealed class KetamaSelector : PeerSelector
+{
+    /// <summary>Points per unit of weight, as nginx.</summary>
+    internal const int PointsPerWeight = 160;
+
+    /// <summary>Points nginx tries before falling back to round robin.</summary>
+    internal const int PointsTried = 21;
+
+    private readonly Peer[] _peers;
+    private readonly uint[] _points;
+    private readonly int[] _owners;
+    private readonly SmoothWeightedRoundRobin _fallback;
+
+    public KetamaSelector(ImmutableArray<Peer> peers)
+    {
+        _peers = peers.ToArray();
+        (_points, _owners) = BuildRing(_peers);
+        _fallback = new SmoothWeightedRoundRobin(peers);
+    }
+
+    internal int PointCount => _points.Length;
+
+    public override Peer? Select(ref SelectionContext context)
+    {
+        if (!context.HasKey || _points.Length == 0)
+        {
+            return _fallback.Select(ref context);
+        }
+
+        int index = FirstPointAtOrAbove((uint)context.KeyHash);
+        long now = 0;
+        for (int tries = 0; tries < PointsTried; tries++)
+        {
+            var peer = _peers[_owners[(index + tries) % _points.Length]];
+            if (!context.Tried.Contains(peer.Index) && PeerHealth.IsSelectable(peer, ref now))
+            {
+                return peer;
+            }
+        }
+
+        return _fallback.Select(ref context);
+    }
+
+    public override void OnCompleted(Peer peer, in CallOutcome outcome) => _fallback.OnCompleted(peer, outcome);
+
+    private int FirstPointAtOrAbove(uint hash)
+    {
+        int low = 0;
+        int high = _points.Length;
+        while (low < high)
+        {
+            int middle = (int)((uint)(low + high) >> 1);
+            if (_points[middle] < hash)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low == _points.Length ? 0 : low;
+    }
+
+    private static (uint[] Points, int[] Owners) BuildRing(Peer[] peers)
+    {
+        long count = 0;
+        foreach (var peer in peers)
+        {
+            count += (long)peer.Weight * PointsPerWeight;
+        }
+
+        var hashes = new uint[count];
+        var order = new long[count];
+        Span<byte> previous = stackalloc byte[4];
+        ReadOnlySpan<byte> separator = stackalloc byte[1];
+        int n = 0;
+        for (int i = 0; i < peers.Length; i++)
+        {
+            string key = peers[i].Key;
+            int colon = key.LastIndexOf(':');
+            uint baseHash = StableHash.Crc32Append(Crc32.InitialState, Encoding.UTF8.GetBytes(key[..colon]));
+            baseHash = StableHash.Crc32Append(baseHash, separator);
+            baseHash = StableHash.Crc32Append(baseHash, Encoding.UTF8.GetBytes(key[(colon + 1)..]));
+            uint previousHash = 0;
+            for (int j = 0; j < peers[i].Weight * PointsPerWeight; j++)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(previous, previousHash);
+                uint hash = StableHash.Crc32Finalize(StableHash.Crc32Append(baseHash, previous));
+                hashes[n] = hash;
+
+                // Sort key: the hash, then the point's position in configuration order, so "first kept" is well defined.
+                order[n] = ((long)i << 32) | (uint)j;
+                previousHash = hash;
+                n++;
+            }
+        }
+
+        var sorted = new (uint Hash, long Order)[count];
+        for (int k = 0; k < count; k++)
+        {
+            sorted[k] = (hashes[k], order[k]);
+        }
+
+        Array.Sort(sorted, static (a, b) => a.Hash != b.Hash ? a.Hash.CompareTo(b.Hash) : a.Order.CompareTo(b.Order));
+        int unique = 0;
+        for (int k = 0; k < sorted.Length; k++)
+        {
+            if (unique == 0 || sorted[k].Hash != sorted[unique - 1].Hash)
+            {
+                sorted[unique++] = sorted[k];
+            }
+        }
+
+        var points = new uint[unique];
+        var owners = new int[unique];
+        for (int k = 0; k < unique; k++)
+        {
+            points[k] = sorted[k].Hash;
+            owners[k] = (int)(sorted[k].Order >> 32);
+        }
+
+        return (points, owners);
+    }
+}

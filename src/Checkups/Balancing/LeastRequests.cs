@@ -1,0 +1,42 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Checkups.Model;
+
+namespace Checkups.Balancing;
+
+/// <summary>
+/// The selectable server with the fewest calls in flight per unit of weight (counting the new call). Ties are broken by
+/// a rotating start, so equally loaded servers share the calls instead of the first one taking them all.
+/// </summary>
+internal sealed class LeastRequests : InFlightSelector
+{
+    private readonly Peer[] _peers;
+    private int _rotation;
+
+    public LeastRequests(ImmutableArray<Peer> peers) => _peers = peers.ToArray();
+
+    public override Peer? Select(ref SelectionContext context)
+    {
+        Span<int> candidates = _peers.Length <= Candidates.StackLimit ? stackalloc int[_peers.Length] : new int[_peers.Length];
+        int count = Candidates.Collect(_peers, ref context, candidates, out _);
+        if (count == 0)
+        {
+            return null;
+        }
+
+        int start = (int)((uint)Interlocked.Increment(ref _rotation) % (uint)count);
+        var best = _peers[candidates[start]];
+        for (int k = 1; k < count; k++)
+        {
+            var peer = _peers[candidates[(start + k) % count]];
+            if (Candidates.LessLoaded(peer, best))
+            {
+                best = peer;
+            }
+        }
+
+        return best;
+    }
+}

@@ -1,0 +1,94 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Checkups.Health;
+using Checkups.Model;
+
+namespace Checkups.Balancing;
+
+/// <summary>
+/// Local first, with Envoy's zone-aware rule. Servers are local when their zone is the process's
+/// (<see cref="Configuration.CheckupsOptions.LocalZone"/>) or their address is this machine's. With Z zones among the
+/// cluster's servers and callers spread evenly over them, the local zone can carry its callers' share while its healthy
+/// weight × Z ≥ the cluster's healthy weight; then every call stays local. Below that, a call stays local with
+/// probability (local healthy × Z) / (all healthy), which loads each local server exactly as much as a global balance
+/// would, and otherwise goes to the other servers. Panic guard: when less than the threshold share of the local weight
+/// is selectable, calls are balanced over every server. Smooth weighted round robin inside each set.
+/// </summary>
+internal sealed class LocalFirst : PeerSelector
+{
+    private readonly Peer[] _peers;
+    private readonly bool[] _local;
+    private readonly int _zones;
+    private readonly long _localWeight;
+    private readonly double _panicThreshold;
+    private readonly RandomSource _random;
+    private readonly SmoothWeightedRoundRobin _localSet;
+    private readonly SmoothWeightedRoundRobin _remoteSet;
+    private readonly SmoothWeightedRoundRobin _all;
+
+    public LocalFirst(ImmutableArray<Peer> peers, double panicThreshold, BalancingEnvironment environment)
+    {
+        _peers = peers.ToArray();
+        _local = new bool[_peers.Length];
+        _panicThreshold = panicThreshold;
+        _random = environment.Random;
+        var zones = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var local = ImmutableArray.CreateBuilder<Peer>();
+        var remote = ImmutableArray.CreateBuilder<Peer>();
+        for (int i = 0; i < _peers.Length; i++)
+        {
+            var peer = _peers[i];
+            _local[i] = IsLocal(peer, environment.Locality);
+            zones.Add(peer.Zone ?? (_local[i] ? "\0local" : "\0remote"));
+            (_local[i] ? local : remote).Add(peer);
+            _localWeight += _local[i] ? peer.Weight : 0;
+        }
+
+        _zones = Math.Max(zones.Count, 1);
+        _localSet = new SmoothWeightedRoundRobin(local.ToImmutable());
+        _remoteSet = new SmoothWeightedRoundRobin(remote.ToImmutable());
+        _all = new SmoothWeightedRoundRobin(peers);
+    }
+
+    public override Peer? Select(ref SelectionContext context)
+    {
+        long localHealthy = 0;
+        long allHealthy = 0;
+        bool anyTried = !context.Tried.IsEmpty;
+        long now = 0;
+        for (int i = 0; i < _peers.Length; i++)
+        {
+            var peer = _peers[i];
+            if ((anyTried && context.Tried.Contains(peer.Index)) || !PeerHealth.IsSelectable(peer, ref now))
+            {
+                continue;
+            }
+
+            allHealthy += peer.Weight;
+            localHealthy += _local[i] ? peer.Weight : 0;
+        }
+
+        if (localHealthy == 0 || localHealthy < _panicThreshold * _localWeight)
+        {
+            return _all.Select(ref context);
+        }
+
+        bool stayLocal = localHealthy * _zones >= allHealthy
+            || _random.NextDouble() * allHealthy < (double)localHealthy * _zones;
+        return stayLocal
+            ? _localSet.Select(ref context) ?? _remoteSet.Select(ref context)
+            : _remoteSet.Select(ref context) ?? _localSet.Select(ref context);
+    }
+
+    public override void OnCompleted(Peer peer, in CallOutcome outcome)
+    {
+        (_local[peer.Index] ? _localSet : _remoteSet).OnCompleted(peer, outcome);
+        _all.OnCompleted(peer, outcome);
+    }
+
+    private static bool IsLocal(Peer peer, Configuration.Locality locality) =>
+        (locality.Zone is not null && string.Equals(peer.Zone, locality.Zone, StringComparison.OrdinalIgnoreCase))
+        || (locality.PreferLocalAddresses && LocalAddresses.Contains(peer.Host));
+}

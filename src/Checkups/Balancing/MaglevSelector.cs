@@ -1,0 +1,119 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using Checkups.Hashing;
+using Checkups.Health;
+using Checkups.Model;
+
+namespace Checkups.Balancing;
+
+/// <summary>
+/// Consistent hashing over a weighted <see cref="MaglevTable"/>. A key whose server cannot be used (down, err, or already
+/// tried in this call) moves along its own sequence of probe slots (the key's hash mixed with the probe number), so the
+/// keys of one unavailable server spread over all the others in proportion to their slots instead of piling onto one
+/// neighbour; the sequence depends only on the key, so the move is deterministic. With a balance factor, a server with
+/// more calls in flight than ceil(factor × mean) is passed over for the next slot in table order. Calls without a key
+/// are balanced by smooth weighted round robin.
+/// </summary>
+internal sealed class MaglevSelector : InFlightSelector
+{
+    /// <summary>Probe slots tried before walking the servers in order.</summary>
+    internal const int Probes = 32;
+
+    private const ulong ProbeStep = 0x9E3779B97F4A7C15UL;
+
+    private readonly Peer[] _peers;
+    private readonly MaglevTable _table;
+    private readonly double _balanceFactor;
+    private readonly SmoothWeightedRoundRobin _withoutKey;
+
+    public MaglevSelector(ImmutableArray<Peer> peers, int? tableSize, double? balanceFactor)
+    {
+        _peers = peers.ToArray();
+        _table = MaglevTable.Build(_peers, tableSize ?? MaglevTable.SizeFor(_peers.Length));
+        _balanceFactor = balanceFactor ?? 0;
+        _withoutKey = new SmoothWeightedRoundRobin(peers);
+    }
+
+    public override bool ObservesCalls => _balanceFactor > 0;
+
+    internal MaglevTable Table => _table;
+
+    public override Peer? Select(ref SelectionContext context)
+    {
+        if (!context.HasKey)
+        {
+            return _withoutKey.Select(ref context);
+        }
+
+        ulong hash = context.KeyHash;
+        int slot = _table.SlotOf(hash);
+        long now = 0;
+        if (_balanceFactor > 0 && SelectUnderBound(slot, ref context, ref now) is { } bounded)
+        {
+            return bounded;
+        }
+
+        var peer = _peers[_table[slot]];
+        if (Usable(peer, ref context, ref now))
+        {
+            return peer;
+        }
+
+        for (ulong probe = 1; probe <= Probes; probe++)
+        {
+            peer = _peers[_table[_table.SlotOf(StableHash.Mix(hash + (probe * ProbeStep)))]];
+            if (Usable(peer, ref context, ref now))
+            {
+                return peer;
+            }
+        }
+
+        // Nearly everything is unusable: take the first usable server from a key-dependent start.
+        int start = (int)(hash % (ulong)_peers.Length);
+        for (int i = 0; i < _peers.Length; i++)
+        {
+            peer = _peers[(start + i) % _peers.Length];
+            if (Usable(peer, ref context, ref now))
+            {
+                return peer;
+            }
+        }
+
+        return null;
+    }
+
+    public override void OnStarted(Peer peer)
+    {
+        if (_balanceFactor > 0)
+        {
+            base.OnStarted(peer);
+        }
+    }
+
+    protected override void OnCallCompleted(Peer peer, in CallOutcome outcome) => _withoutKey.OnCompleted(peer, outcome);
+
+    private Peer? SelectUnderBound(int slot, ref SelectionContext context, ref long now)
+    {
+        // HAProxy's rule with the new call counted: no server may carry more than ceil(factor × (in flight + 1) / servers).
+        int cap = (int)Math.Ceiling(_balanceFactor * (ClusterInFlight + 1) / _peers.Length);
+        for (int step = 0; step < _table.Length; step++)
+        {
+            var peer = _peers[_table[slot]];
+            if (peer.Health.InFlight < cap && Usable(peer, ref context, ref now))
+            {
+                return peer;
+            }
+
+            if (++slot == _table.Length)
+            {
+                slot = 0;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool Usable(Peer peer, ref SelectionContext context, ref long now) =>
+        !context.Tried.Contains(peer.Index) && PeerHealth.IsSelectable(peer, ref now);
+}

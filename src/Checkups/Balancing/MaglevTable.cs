@@ -1,0 +1,125 @@
+using System;
+using System.Collections.Generic;
+using Checkups.Hashing;
+using Checkups.Model;
+
+namespace Checkups.Balancing;
+
+/// <summary>
+/// A weighted Maglev lookup table (Eisenbud et al., NSDI 2016, with Envoy's weighting): a prime number M of slots, each
+/// naming a server. Every server walks its own permutation of the slots (offset and skip from two hashes of
+/// <c>host:port</c>) and takes the next free slot in its turn; a server of weight w takes a turn in w/max of the rounds,
+/// so it ends with ≈ w/total of the slots. A key's slot is its 64-bit hash mapped onto [0, M) by multiply-shift.
+/// Built once per cluster snapshot; lookups are O(1) and read-only.
+/// </summary>
+internal sealed class MaglevTable
+{
+    /// <summary>The table size for up to 655 servers.</summary>
+    public const int DefaultSize = 65537;
+
+    /// <summary>Slots per server at least, so shares stay within a fraction of a percent of the weights.</summary>
+    public const int SlotsPerServer = 100;
+
+    private const ulong OffsetSeed = 0x6D61676C65760001UL;
+    private const ulong SkipSeed = 0x6D61676C65760002UL;
+
+    private readonly int[] _slots;
+
+    private MaglevTable(int[] slots) => _slots = slots;
+
+    /// <summary>Gets the number of slots (a prime).</summary>
+    public int Length => _slots.Length;
+
+    /// <summary>Gets the server index held by a slot.</summary>
+    public int this[int slot] => _slots[slot];
+
+    /// <summary>The default size for <paramref name="servers"/> servers: 65537, or the first prime ≥ 100 × servers.</summary>
+    public static int SizeFor(int servers) => Math.Max(DefaultSize, NextPrime((long)servers * SlotsPerServer));
+
+    /// <summary>Maps a key hash onto a slot.</summary>
+    public int SlotOf(ulong hash) => (int)(((hash >> 32) * (ulong)(uint)_slots.Length) >> 32);
+
+    public static MaglevTable Build(IReadOnlyList<Peer> peers, int size)
+    {
+        int n = peers.Count;
+        var slots = new int[size];
+        slots.AsSpan().Fill(-1);
+        var position = new long[n];
+        var skip = new long[n];
+        var weight = new long[n];
+        var turnAt = new long[n];
+        long maxWeight = 1;
+        for (int i = 0; i < n; i++)
+        {
+            var key = peers[i].Key.AsSpan();
+            position[i] = (long)(StableHash.XxHash64(key, OffsetSeed) % (ulong)size);
+            skip[i] = (long)(StableHash.XxHash64(key, SkipSeed) % (ulong)(size - 1)) + 1;
+            weight[i] = peers[i].Weight;
+            maxWeight = Math.Max(maxWeight, weight[i]);
+        }
+
+        int filled = 0;
+        for (long round = 1; filled < size; round++)
+        {
+            for (int i = 0; i < n && filled < size; i++)
+            {
+                // A server of the largest weight takes a turn every round; one of a third of it, every third round.
+                if (round * weight[i] < turnAt[i])
+                {
+                    continue;
+                }
+
+                turnAt[i] += maxWeight;
+                long c = position[i];
+                while (slots[c] >= 0)
+                {
+                    c += skip[i];
+                    if (c >= size)
+                    {
+                        c -= size;
+                    }
+                }
+
+                slots[c] = i;
+                c += skip[i];
+                position[i] = c >= size ? c - size : c;
+                filled++;
+            }
+        }
+
+        return new MaglevTable(slots);
+    }
+
+    public static bool IsPrime(long value)
+    {
+        if (value < 2)
+        {
+            return false;
+        }
+
+        if (value % 2 == 0)
+        {
+            return value == 2;
+        }
+
+        for (long d = 3; d * d <= value; d += 2)
+        {
+            if (value % d == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int NextPrime(long value)
+    {
+        while (!IsPrime(value))
+        {
+            value++;
+        }
+
+        return checked((int)value);
+    }
+}

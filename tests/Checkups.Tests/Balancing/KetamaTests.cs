@@ -1,0 +1,106 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Checkups.Configuration;
+using Checkups.Registry;
+using Checkups.Tests.TestUtilities;
+
+namespace Checkups.Tests.Balancing;
+
+public sealed class KetamaTests
+{
+    /// <summary>The recorded vector: nginx 1.22.1, <c>hash $arg_k consistent</c>, ten servers weighted 1..10, 200 keys.</summary>
+    private static (List<(string Host, int Port, int Weight)> Servers, Dictionary<string, int> Keys) Vector()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Vectors", "nginx-ketama-weighted.json")));
+        var servers = json.RootElement.GetProperty("servers").EnumerateArray().Select(line =>
+        {
+            string[] parts = line.GetString()!.Split(' ');
+            string[] address = parts[0].Split(':');
+            int weight = int.Parse(parts[1]["weight=".Length..], CultureInfo.InvariantCulture);
+            return (address[0], int.Parse(address[1], CultureInfo.InvariantCulture), weight);
+        }).ToList();
+        var keys = json.RootElement.GetProperty("keys").EnumerateObject()
+            .ToDictionary(p => p.Name, p => int.Parse(p.Value.GetString()!, CultureInfo.InvariantCulture));
+        return (servers, keys);
+    }
+
+    private static UpstreamRegistry KetamaRegistry(IEnumerable<(string Host, int Port, int Weight)> servers)
+    {
+        var upstream = new UpstreamOptions { Mode = BalancingModes.Hash };
+        upstream.Hash.Algorithm = HashAlgorithms.Ketama;
+        foreach (var (host, port, weight) in servers)
+        {
+            upstream.Servers.Add(new ServerOptions { Host = host, Port = port, Weight = weight });
+        }
+
+        return Upstreams.Registry("api", upstream);
+    }
+
+    [Fact]
+    public void SelectPeer_NginxRecordedVector_EveryKeyMapsToTheSameServer()
+    {
+        var (servers, keys) = Vector();
+        using var registry = KetamaRegistry(servers);
+
+        Assert.Equal(200, keys.Count);
+        var mismatches = keys.Where(k => registry.SelectPeer("api", k.Key).Port != k.Value).Select(k => k.Key).ToList();
+
+        Assert.Empty(mismatches);
+    }
+
+    [Fact]
+    public void SelectPeer_SpanAndByteKeys_MapLikeStringKeys()
+    {
+        var (servers, keys) = Vector();
+        using var registry = KetamaRegistry(servers);
+
+        foreach (var (key, port) in keys.Take(50))
+        {
+            Assert.Equal(port, registry.SelectPeer("api", key.AsSpan()).Port);
+            Assert.Equal(port, registry.SelectPeer("api", System.Text.Encoding.UTF8.GetBytes(key).AsSpan()).Port);
+        }
+    }
+
+    [Fact]
+    public void Ring_RebuiltOrReordered_MapsEveryKeyTheSame()
+    {
+        var (servers, keys) = Vector();
+        using var first = KetamaRegistry(servers);
+        using var shuffled = KetamaRegistry(servers.AsEnumerable().Reverse());
+
+        Assert.All(keys.Keys, key => Assert.Equal(first.SelectPeer("api", key).Port, shuffled.SelectPeer("api", key).Port));
+        var ring = (Checkups.Balancing.KetamaSelector)first.Get("api").Clusters[0].Selector;
+        Assert.Equal(160 * 55, ring.PointCount);
+    }
+
+    [Fact]
+    public void SelectPeer_KeysServerDown_WalksToFollowingPointsLikeNginx()
+    {
+        var (servers, keys) = Vector();
+        using var all = KetamaRegistry(servers);
+        var withoutHeaviest = servers.Select(s => s.Port == 18310 ? (s.Host, s.Port, s.Weight) : s).ToList();
+        var upstream = new UpstreamOptions { Mode = BalancingModes.Hash };
+        upstream.Hash.Algorithm = HashAlgorithms.Ketama;
+        foreach (var (host, port, weight) in withoutHeaviest)
+        {
+            upstream.Servers.Add(new ServerOptions { Host = host, Port = port, Weight = weight, Down = port == 18310 });
+        }
+
+        using var down = Upstreams.Registry("api", upstream);
+
+        foreach (var (key, port) in keys)
+        {
+            int moved = down.SelectPeer("api", key).Port;
+            Assert.NotEqual(18310, moved);
+            if (port != 18310)
+            {
+                // Keys of servers that stay up never move.
+                Assert.Equal(port, moved);
+            }
+        }
+    }
+}
