@@ -14,6 +14,7 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
 {
     internal const int MaxWeight = 1_000_000;
     internal const int MinTableSize = 1009;
+    internal const int MaxKetamaWeight = 10_000;
 
     public ValidateOptionsResult Validate(string? name, CheckupsOptions options)
     {
@@ -101,6 +102,20 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
             ValidateCluster(upstream.Clusters[i], Invariant($"{path}:Clusters:{i}"), errors);
         }
 
+        if (string.Equals(upstream.Hash.Algorithm, HashAlgorithms.Ketama, StringComparison.Ordinal))
+        {
+            ValidateKetamaWeight(upstream.Servers, Invariant($"{path}:Servers"), errors);
+            for (int i = 0; i < upstream.Clusters.Count; i++)
+            {
+                ValidateKetamaWeight(upstream.Clusters[i]?.Servers, Invariant($"{path}:Clusters:{i}:Servers"), errors);
+            }
+
+            foreach (var (clusterName, cluster) in upstream.NamedClusters)
+            {
+                ValidateKetamaWeight(cluster?.Servers, Invariant($"{path}:NamedClusters:{clusterName}:Servers"), errors);
+            }
+        }
+
         foreach (var (clusterName, cluster) in upstream.NamedClusters)
         {
             string clusterPath = Invariant($"{path}:NamedClusters:{clusterName}");
@@ -160,6 +175,21 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
         if (mode == BalancingModes.LocalFirst && locality.Zone is null && !locality.PreferLocalAddresses)
         {
             errors.Add(Invariant($"{path}:Mode {BalancingModes.LocalFirst} needs {prefix}:LocalZone or {prefix}:PreferLocalAddresses to tell which servers are local"));
+        }
+    }
+
+    private static void ValidateKetamaWeight(IList<ServerOptions>? servers, string path, List<string> errors)
+    {
+        long total = 0;
+        foreach (var server in servers ?? Array.Empty<ServerOptions>())
+        {
+            total += server is { Weight: > 0 } ? server.Weight : 0;
+        }
+
+        // Every unit of weight is 160 points on the ring, built in memory.
+        if (total > MaxKetamaWeight)
+        {
+            errors.Add(Invariant($"{path} has a total weight of {total}; the ketama ring allows at most {MaxKetamaWeight} per cluster"));
         }
     }
 

@@ -54,6 +54,16 @@ public sealed class ValidationTests
         { "send timeout zero", () => With(Timeouts(Upstreams.WithServers(S()), t => t.Send = TimeSpan.Zero)), "Checkups:Upstreams:api:Timeouts:Send must be greater than zero (was 00:00:00)" },
         { "blank upstream name", () => With(Upstreams.WithServers(S()), " "), "Checkups:Upstreams:  must have a non-empty name" },
         { "heartbeat interval zero", () => Heartbeat(TimeSpan.Zero), "Checkups:HeartbeatInterval must be greater than zero (was 00:00:00)" },
+ { "unknown hash algorithm", () => With(Hash(h => h.Algorithm = "rendezvous")), "Checkups:Upstreams:api:Hash:Algorithm must be one of maglev, ketama (was 'rendezvous')" },
+        { "table size not prime", () => With(Hash(h => h.TableSize = 65536)), "Checkups:Upstreams:api:Hash:TableSize must be a prime number of at least 1009 (was 65536)" },
+        { "table size too small", () => With(Hash(h => h.TableSize = 7)), "Checkups:Upstreams:api:Hash:TableSize must be a prime number of at least 1009 (was 7)" },
+        { "balance factor below one", () => With(Hash(h => h.BalanceFactor = 0.9)), "Checkups:Upstreams:api:Hash:BalanceFactor must be at least 1 (was 0.9)" },
+        { "header_hash without header", () => With(Mode(Upstreams.WithServers(S()), "header_hash")), "Checkups:Upstreams:api:Hash:Header must name a request header in mode header_hash" },
+        { "ketama ring too heavy", () => With(Hash(h => h.Algorithm = "ketama", Upstreams.Server(8001, weight: 6000), Upstreams.Server(8002, weight: 6000))), "Checkups:Upstreams:api:Servers has a total weight of 12000; the ketama ring allows at most 10000 per cluster" },
+        { "fastest decay zero", () => With(Tuned(u => u.Fastest.DecayTime = TimeSpan.Zero)), "Checkups:Upstreams:api:Fastest:DecayTime must be greater than zero (was 00:00:00)" },
+        { "fastest penalty negative", () => With(Tuned(u => u.Fastest.FailurePenalty = TimeSpan.FromSeconds(-1))), "Checkups:Upstreams:api:Fastest:FailurePenalty must not be negative (was -00:00:01)" },
+        { "panic threshold above one", () => With(Tuned(u => u.LocalFirst.PanicThreshold = 1.5)), "Checkups:Upstreams:api:LocalFirst:PanicThreshold must be between 0 and 1 (was 1.5)" },
+        { "blank local zone", () => LocalZone(" "), "Checkups:LocalZone must be null or non-empty (was ' ')" },
         { "null server", () => With(Upstreams.WithServers(S(), null!)), "Checkups:Upstreams:api:Servers:1 must not be null" },
     };
 
@@ -112,6 +122,28 @@ public sealed class ValidationTests
         Assert.Equal("wrr", registry.Get("api").Mode);
         Assert.Equal("[::1]:8001", registry.Get("api").Clusters[0].Peers[0].Key);
         Assert.Equal("::1", registry.Get("api").Clusters[0].Peers[0].Host);
+    }
+
+    private static UpstreamOptions Hash(Action<HashOptions> change, params ServerOptions[] servers)
+    {
+        var upstream = Upstreams.WithServers(servers.Length == 0 ? new[] { S() } : servers);
+        upstream.Mode = "hash";
+        change(upstream.Hash);
+        return upstream;
+    }
+
+    private static UpstreamOptions Tuned(Action<UpstreamOptions> change)
+    {
+        var upstream = Upstreams.WithServers(S());
+        change(upstream);
+        return upstream;
+    }
+
+    private static CheckupsOptions LocalZone(string zone)
+    {
+        var options = With(Upstreams.WithServers(S()));
+        options.LocalZone = zone;
+        return options;
     }
 
     private static UpstreamOptions AndLevels(UpstreamOptions upstream)

@@ -31,6 +31,12 @@ public sealed class AddCheckupsTests
         ["Checkups:Upstreams:api:Clusters:0:Servers:0:Metadata:rack"] = "r7",
         ["Checkups:Upstreams:api:Clusters:1:Servers:0:Host"] = "127.0.0.1",
         ["Checkups:Upstreams:api:Clusters:1:Servers:0:Port"] = "9001",
+        ["Checkups:LocalZone"] = "z1",
+        ["Checkups:Upstreams:geo:Mode"] = "hash",
+        ["Checkups:Upstreams:geo:Hash:Algorithm"] = "ketama",
+        ["Checkups:Upstreams:geo:Hash:BalanceFactor"] = "1.5",
+        ["Checkups:Upstreams:geo:Fastest:DecayTime"] = "00:00:30",
+        ["Checkups:Upstreams:geo:LocalFirst:PanicThreshold"] = "0.4",
         ["Checkups:Upstreams:geo:NamedClusters:west:Servers:0:Host"] = "127.0.0.2",
         ["Checkups:Upstreams:geo:NamedClusters:west:Servers:0:Port"] = "80",
         ["Checkups:Upstreams:geo:NamedClusters:east:Servers:0:Host"] = "127.0.0.3",
@@ -69,6 +75,10 @@ public sealed class AddCheckupsTests
         var geo = registry.Get("geo");
         Assert.True(geo.HasNamedClusters);
         Assert.Equal(new[] { "east", "west" }, geo.Clusters.Select(c => c.Name).Order());
+        Assert.Equal("hash", geo.Mode);
+        Assert.IsType<Checkups.Balancing.KetamaSelector>(geo.Clusters[0].Selector);
+        Assert.Equal((1.5, TimeSpan.FromSeconds(30), 0.4), (geo.Source.Hash.BalanceFactor, geo.Source.Fastest.DecayTime, geo.Source.LocalFirst.PanicThreshold));
+        Assert.Equal("z1", host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<CheckupsOptions>>().Value.LocalZone);
         await host.StopAsync();
     }
 
