@@ -4,6 +4,8 @@ using System.Diagnostics;
 using System.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Linq;
+using Checkups.Configuration;
 
 namespace Checkups.Benchmarks;
 
@@ -61,6 +63,9 @@ internal static class QuickReport
             metrics.Add(new("try.execute.bytes", bytes, "bytes"));
         }
 
+        AddHashing(metrics);
+        AddSimulations(metrics);
+
         string json = JsonSerializer.Serialize(metrics, ReportJsonContext.Default.ListMetric);
         File.WriteAllText(output, json + Environment.NewLine);
         foreach (var metric in metrics)
@@ -69,6 +74,88 @@ internal static class QuickReport
         }
 
         return 0;
+    }
+
+    private static void AddHashing(List<Metric> metrics)
+    {
+        // Lookups: 100 servers, 16-byte keys, hashing included; 1,024 different keys in rotation.
+        var keys = new byte[1024][];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            keys[i] = System.Text.Encoding.ASCII.GetBytes($"session-{i:D8}");
+        }
+
+        foreach (var (algorithm, name) in new[] { (HashAlgorithms.Maglev, "hash"), (HashAlgorithms.Ketama, "ketama") })
+        {
+            using var registry = Placement.Registry(Placement.Servers(100), algorithm);
+            int next = 0;
+            var (ns, bytes) = Measure(() => registry.SelectPeer(Placement.Upstream, keys[next++ & 1023].AsSpan()));
+            metrics.Add(new($"{name}.lookup.ns", ns, "ns"));
+            if (name == "hash")
+            {
+                metrics.Add(new("hash.lookup.bytes", bytes, "bytes"));
+            }
+        }
+
+        metrics.Add(new("hash.build.ms.1000", Placement.BuildMilliseconds(1000), "ms"));
+
+        // Balance over 10,000,000 distinct keys and 100 equal servers; disruption when one of them goes or one comes.
+        const int Keys = 10_000_000;
+        var hundred = Placement.Servers(100);
+        var ninetyNine = hundred.Skip(1).ToList();
+        var hundredAndOne = Placement.Servers(101);
+        foreach (var (algorithm, name) in new[] { (HashAlgorithms.Maglev, "hash"), (HashAlgorithms.Ketama, "ketama") })
+        {
+            int[] all;
+            using (var registry = Placement.Registry(hundred, algorithm))
+            {
+                all = Placement.Map(registry, Keys);
+            }
+
+            metrics.Add(new($"{name}.maxmean.100", Math.Round(Placement.MaxOverMean(all, 100), 4), "ratio"));
+            using (var removed = Placement.Registry(ninetyNine, algorithm))
+            {
+                metrics.Add(new($"{name}.moved.remove.100", Math.Round(Placement.MovedOverIdeal(all, Placement.Map(removed, Keys), 1.0 / 100), 4), "ratio"));
+            }
+
+            if (name == "hash")
+            {
+                using var added = Placement.Registry(hundredAndOne, algorithm);
+                metrics.Add(new("hash.moved.add.100", Math.Round(Placement.MovedOverIdeal(all, Placement.Map(added, Keys), 1.0 / 101), 4), "ratio"));
+            }
+        }
+
+        var seed = new SeedRing(hundred);
+        var seedAll = Placement.Map(seed, hundred, Keys);
+        metrics.Add(new("seedring.maxmean.100", Math.Round(Placement.MaxOverMean(seedAll, 100), 4), "ratio"));
+        var seedRemoved = Placement.Map(new SeedRing(ninetyNine), ninetyNine, Keys);
+        metrics.Add(new("seedring.moved.remove.100", Math.Round(Placement.MovedOverIdeal(seedAll, seedRemoved, 1.0 / 100), 4), "ratio"));
+
+        // Weighted balance: ten servers weighted 1..10.
+        var weighted = Placement.Servers(10, i => i + 1);
+        using (var registry = Placement.Registry(weighted, HashAlgorithms.Maglev))
+        {
+            metrics.Add(new("hash.weight.maxerr", Math.Round(Placement.WeightError(Placement.Map(registry, Keys), weighted), 4), "ratio"));
+        }
+
+        using (var registry = Placement.Registry(weighted, HashAlgorithms.Ketama))
+        {
+            metrics.Add(new("ketama.weight.maxerr", Math.Round(Placement.WeightError(Placement.Map(registry, Keys), weighted), 4), "ratio"));
+        }
+
+        metrics.Add(new("seedring.weight.maxerr", Math.Round(Placement.WeightError(Placement.Map(new SeedRing(weighted), weighted, Keys), weighted), 4), "ratio"));
+    }
+
+    private static void AddSimulations(List<Metric> metrics)
+    {
+        metrics.Add(new("fastest.p99.ratio", Math.Round(Simulations.P99Ratio(BalancingModes.Fastest), 3), "ratio"));
+        metrics.Add(new("wrr.p99.ratio", Math.Round(Simulations.P99Ratio(BalancingModes.WeightedRoundRobin), 3), "ratio"));
+        metrics.Add(new("least.p99.ratio", Math.Round(Simulations.P99Ratio(BalancingModes.LeastRequests), 3), "ratio"));
+        metrics.Add(new("p2c.p99.ratio", Math.Round(Simulations.P99Ratio(BalancingModes.PowerOfTwoChoices), 3), "ratio"));
+        foreach (int healthy in new[] { 100, 70, 50, 0 })
+        {
+            metrics.Add(new($"local.share.{healthy}", Simulations.LocalShare(healthy), "ratio"));
+        }
     }
 
     /// <summary>Best nanoseconds per operation over several rounds, and bytes allocated per operation.</summary>

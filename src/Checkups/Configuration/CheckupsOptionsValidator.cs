@@ -102,6 +102,11 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
             ValidateCluster(upstream.Clusters[i], Invariant($"{path}:Clusters:{i}"), errors);
         }
 
+        if (SelectorFactory.IsKnown(upstream.Mode) && BalancingModes.IsHashing(SelectorFactory.Canonical(upstream.Mode)))
+        {
+            ValidateClusterSizes(upstream, path, errors);
+        }
+
         if (string.Equals(upstream.Hash.Algorithm, HashAlgorithms.Ketama, StringComparison.Ordinal))
         {
             ValidateKetamaWeight(upstream.Servers, Invariant($"{path}:Servers"), errors);
@@ -175,6 +180,28 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
         if (mode == BalancingModes.LocalFirst && locality.Zone is null && !locality.PreferLocalAddresses)
         {
             errors.Add(Invariant($"{path}:Mode {BalancingModes.LocalFirst} needs {prefix}:LocalZone or {prefix}:PreferLocalAddresses to tell which servers are local"));
+        }
+    }
+
+    private static void ValidateClusterSizes(UpstreamOptions upstream, string path, List<string> errors)
+    {
+        void Check(IList<ServerOptions>? servers, string at)
+        {
+            if (servers is { Count: > MaglevTable.MaxServers })
+            {
+                errors.Add(Invariant($"{at} has {servers.Count} servers; a hashing cluster holds at most {MaglevTable.MaxServers}"));
+            }
+        }
+
+        Check(upstream.Servers, Invariant($"{path}:Servers"));
+        for (int i = 0; i < upstream.Clusters.Count; i++)
+        {
+            Check(upstream.Clusters[i]?.Servers, Invariant($"{path}:Clusters:{i}:Servers"));
+        }
+
+        foreach (var (clusterName, cluster) in upstream.NamedClusters)
+        {
+            Check(cluster?.Servers, Invariant($"{path}:NamedClusters:{clusterName}:Servers"));
         }
     }
 

@@ -7,8 +7,8 @@ public sealed class HashOptions
     /// <value>Default <c>maglev</c>.</value>
     public string Algorithm { get; set; } = HashAlgorithms.Maglev;
 
-    /// <summary>Gets or sets the Maglev table size, a prime number.</summary>
-    /// <value>Default <see langword="null"/>: 65537, or the first prime at or above 100 × servers when that is larger.</value>
+    /// <summary>Gets or sets the Maglev table size, a prime number of at least 1009.</summary>
+    /// <value>Default <see langword="null"/>: 131071 for up to 1310 servers, then the next of 262139, 524287, 1048573… that keeps 100 slots per server. The size is kept while a cluster grows or shrinks within one step; a new size remaps nearly every key.</value>
     public int? TableSize { get; set; }
 
     /// <summary>

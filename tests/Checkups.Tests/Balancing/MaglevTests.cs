@@ -70,10 +70,12 @@ public sealed class MaglevTests
     [Fact]
     public void Table_DefaultSize_IsPrimeAndAtLeastHundredSlotsPerServer()
     {
-        Assert.Equal(65537, MaglevTable.SizeFor(10));
-        Assert.Equal(65537, MaglevTable.SizeFor(655));
-        int size = MaglevTable.SizeFor(1000);
-        Assert.True(size >= 100_000 && MaglevTable.IsPrime(size), size.ToString(CultureInfo.InvariantCulture));
+        // One size from 1 to 1310 servers, so adding or removing servers in that range never changes the table size.
+        Assert.All(new[] { 1, 10, 99, 100, 101, 1000, 1310 }, n => Assert.Equal(131071, MaglevTable.SizeFor(n)));
+        Assert.Equal(262139, MaglevTable.SizeFor(1311));
+        Assert.All(new[] { 131071, 262139, 524287, 1048573 }, size => Assert.True(MaglevTable.IsPrime(size)));
+        int large = MaglevTable.SizeFor(5000);
+        Assert.True(large >= 500_000 && MaglevTable.IsPrime(large), large.ToString(CultureInfo.InvariantCulture));
     }
 
     [Fact]
