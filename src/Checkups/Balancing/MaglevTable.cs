@@ -18,18 +18,19 @@ internal sealed class MaglevTable
     private const ulong SkipSeed = 0x6D61676C65760002UL;
 
     /// <summary>
-    /// The default sizes: primes just below powers of two. A cluster keeps its size while its server count stays within
+    /// The default sizes: the first primes above 100,000 × 2^k. A cluster keeps its size while its server count stays within
     /// one step (a different size remaps nearly every key), so the steps are few and far apart.
     /// </summary>
-    private static readonly int[] Ladder = { 131071, 262139, 524287, 1048573, 2097143, 4194301, 8388593, 16777213 };
+    private static readonly int[] Ladder = { 100003, 200003, 400009, 800011, 1600033, 3200003, 6400013, 12800009 };
 
     /// <summary>Slots per server at the least, so shares stay within a fraction of a percent of the weights.</summary>
     public const int MinSlotsPerServer = 100;
 
     /// <summary>
-    /// The default size for <paramref name="servers"/> servers: 131071 for up to 1310 servers, then the next step of the
+    /// The default size for <paramref name="servers"/> servers: 100003 for up to 1000 servers, then the next step of the
     /// ladder that keeps 100 slots per server. Churn when a server leaves falls as slots per server grow (with 100 servers:
-    /// 655 slots each move 1.52 × the ideal share of keys, 1310 slots 1.38 ×), and a build of 1000 servers stays near 4 ms.
+    /// 655 slots each move 1.52 × the ideal share of keys, 1000 slots 1.41 ×, 1310 slots 1.38 ×), while the build time
+    /// grows with the table (1000 servers: about 3 ms at 100003 slots, 4 ms at 131071).
     /// </summary>
     public static int SizeFor(int servers)
     {

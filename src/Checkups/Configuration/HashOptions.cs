@@ -8,7 +8,7 @@ public sealed class HashOptions
     public string Algorithm { get; set; } = HashAlgorithms.Maglev;
 
     /// <summary>Gets or sets the Maglev table size, a prime number of at least 1009.</summary>
-    /// <value>Default <see langword="null"/>: 131071 for up to 1310 servers, then the next of 262139, 524287, 1048573… that keeps 100 slots per server. The size is kept while a cluster grows or shrinks within one step; a new size remaps nearly every key.</value>
+    /// <value>Default <see langword="null"/>: 100003 for up to 1000 servers, then the next of 200003, 400009, 800011… that keeps 100 slots per server. The size is kept while a cluster grows or shrinks within one step; a new size remaps nearly every key.</value>
     public int? TableSize { get; set; }
 
     /// <summary>

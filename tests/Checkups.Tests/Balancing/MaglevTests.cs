@@ -70,10 +70,10 @@ public sealed class MaglevTests
     [Fact]
     public void Table_DefaultSize_IsPrimeAndAtLeastHundredSlotsPerServer()
     {
-        // One size from 1 to 1310 servers, so adding or removing servers in that range never changes the table size.
-        Assert.All(new[] { 1, 10, 99, 100, 101, 1000, 1310 }, n => Assert.Equal(131071, MaglevTable.SizeFor(n)));
-        Assert.Equal(262139, MaglevTable.SizeFor(1311));
-        Assert.All(new[] { 131071, 262139, 524287, 1048573 }, size => Assert.True(MaglevTable.IsPrime(size)));
+        // One size from 1 to 1000 servers, so adding or removing servers in that range never changes the table size.
+        Assert.All(new[] { 1, 10, 99, 100, 101, 999, 1000 }, n => Assert.Equal(100003, MaglevTable.SizeFor(n)));
+        Assert.Equal(200003, MaglevTable.SizeFor(1001));
+        Assert.All(new[] { 100003, 200003, 400009, 800011, 1600033, 3200003, 6400013, 12800009 }, size => Assert.True(MaglevTable.IsPrime(size)));
         int large = MaglevTable.SizeFor(5000);
         Assert.True(large >= 500_000 && MaglevTable.IsPrime(large), large.ToString(CultureInfo.InvariantCulture));
     }
