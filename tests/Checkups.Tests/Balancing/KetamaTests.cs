@@ -7,6 +7,8 @@ using System.Text.Json;
 using Checkups.Configuration;
 using Checkups.Registry;
 using Checkups.Tests.TestUtilities;
+using FsCheck;
+using FsCheck.Fluent;
 
 namespace Checkups.Tests.Balancing;
 
@@ -75,6 +77,20 @@ public sealed class KetamaTests
         Assert.All(keys.Keys, key => Assert.Equal(first.SelectPeer("api", key).Port, shuffled.SelectPeer("api", key).Port));
         var ring = (Checkups.Balancing.KetamaSelector)first.Get("api").Clusters[0].Selector;
         Assert.Equal(160 * 55, ring.PointCount);
+    }
+
+    [Fact]
+    public void Ring_AnyServerSet_RebuiltInAnyOrderMapsEveryKeyTheSame()
+    {
+        var servers = Gen.Choose(1, 8).ArrayOf().Where(w => w.Length is >= 1 and <= 12)
+            .Select(w => w.Select((weight, i) => ("127.0.0.1", 20000 + (i * 7), weight)).ToList());
+
+        Prop.ForAll(servers.ToArbitrary(), list =>
+        {
+            using var first = KetamaRegistry(list);
+            using var again = KetamaRegistry(list.AsEnumerable().Reverse());
+            return Enumerable.Range(0, 300).All(i => first.SelectPeer("api", "k" + i).Port == again.SelectPeer("api", "k" + i).Port);
+        }).QuickCheckThrowOnFailure();
     }
 
     [Fact]
