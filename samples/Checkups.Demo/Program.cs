@@ -17,7 +17,8 @@ using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 var services = new ServiceCollection();
 services.AddCheckups(options =>
 {
-    var upstream = new UpstreamOptions { Heartbeat = false };
+    var upstream = new UpstreamOptions();
+    upstream.Heartbeat.Enabled = false;
     for (int i = 0; i < backends.Length; i++)
     {
         upstream.Servers.Add(new ServerOptions

@@ -19,6 +19,10 @@ public sealed class CheckupsOptions
     /// <value>Default <see langword="true"/>.</value>
     public bool HeartbeatEnabled { get; set; } = true;
 
+    /// <summary>Gets or sets how many probes of one heartbeat round run at once, across all upstreams.</summary>
+    /// <value>Default 64.</value>
+    public int HeartbeatConcurrency { get; set; } = 64;
+
     /// <summary>Gets or sets the zone this process runs in; servers with the same <see cref="ServerOptions.Zone"/> are local to it.</summary>
     /// <value>Default <see langword="null"/>.</value>
     public string? LocalZone { get; set; }

@@ -1,5 +1,7 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
+using System.Linq;
 using System.Globalization;
 using Checkups.Balancing;
 using Microsoft.Extensions.Options;
@@ -16,6 +18,8 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
     internal const int MinTableSize = 1009;
     internal const int MaxKetamaWeight = 10_000;
 
+    private static readonly SearchValues<char> TokenCharacters = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-");
+
     public ValidateOptionsResult Validate(string? name, CheckupsOptions options)
     {
         var errors = Validate(options, CheckupsOptions.SectionName);
@@ -29,6 +33,11 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
         if (options.HeartbeatInterval <= TimeSpan.Zero)
         {
             errors.Add(Invariant($"{prefix}:HeartbeatInterval must be greater than zero (was {options.HeartbeatInterval})"));
+        }
+
+        if (options.HeartbeatConcurrency < 1)
+        {
+            errors.Add(Invariant($"{prefix}:HeartbeatConcurrency must be at least 1 (was {options.HeartbeatConcurrency})"));
         }
 
         if (options.LocalZone is { } zone && string.IsNullOrWhiteSpace(zone))
@@ -67,6 +76,8 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
         {
             ValidateModeOptions(upstream, path, locality, prefix, errors);
         }
+
+        ValidateHeartbeat(upstream.Heartbeat, Invariant($"{path}:Heartbeat"), errors);
 
         if (upstream.Try is < 1)
         {
@@ -135,6 +146,49 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
             }
 
             ValidateCluster(cluster, clusterPath, errors);
+        }
+    }
+
+    private static void ValidateHeartbeat(HeartbeatOptions heartbeat, string path, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(heartbeat.Type))
+        {
+            errors.Add(Invariant($"{path}:Type must name a probe (tcp, http, redis, mysql or a registered one)"));
+        }
+
+        if (heartbeat.Sensibility < 1)
+        {
+            errors.Add(Invariant($"{path}:Sensibility must be at least 1 (was {heartbeat.Sensibility})"));
+        }
+
+        var http = heartbeat.Http;
+        if (string.IsNullOrEmpty(http.Method) || http.Method.AsSpan().IndexOfAnyExcept(TokenCharacters) >= 0)
+        {
+            errors.Add(Invariant($"{path}:Http:Method must be an HTTP method such as GET or HEAD (was '{http.Method}')"));
+        }
+
+        if (string.IsNullOrEmpty(http.Path) || http.Path[0] != '/' || http.Path.Any(char.IsWhiteSpace))
+        {
+            errors.Add(Invariant($"{path}:Http:Path must start with '/' and contain no spaces (was '{http.Path}')"));
+        }
+
+        foreach (string code in http.Statuses.Keys)
+        {
+            if (!int.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value is < 100 or > 599)
+            {
+                errors.Add(Invariant($"{path}:Http:Statuses:{code} must be a status code from 100 to 599"));
+            }
+        }
+
+        for (int i = 0; i < http.AliveStatuses.Count; i++)
+        {
+            string alive = http.AliveStatuses[i] ?? string.Empty;
+            bool isClass = alive.Length == 3 && alive[0] is >= '1' and <= '5' && alive.EndsWith("xx", StringComparison.OrdinalIgnoreCase);
+            bool isCode = int.TryParse(alive, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value is >= 100 and <= 599;
+            if (!isClass && !isCode)
+            {
+                errors.Add(Invariant($"{path}:Http:AliveStatuses:{i} must be a class such as 2xx or a code from 100 to 599 (was '{alive}')"));
+            }
         }
     }
 

@@ -63,9 +63,9 @@ public sealed class UpstreamOptions
     /// <value>Default panic threshold 0.2.</value>
     public LocalFirstOptions LocalFirst { get; private set; } = new();
 
-    /// <summary>Gets or sets whether the active health check probes this upstream.</summary>
-    /// <value>Default <see langword="null"/>: <see cref="CheckupsOptions.HeartbeatEnabled"/> decides.</value>
-    public bool? Heartbeat { get; set; }
+    /// <summary>Gets the active health check of this upstream.</summary>
+    /// <value>Default a <c>tcp</c> probe, sensibility 1, enabled as <see cref="CheckupsOptions.HeartbeatEnabled"/> says.</value>
+    public HeartbeatOptions Heartbeat { get; private set; } = new();
 
     internal UpstreamOptions Clone()
     {
@@ -75,7 +75,7 @@ public sealed class UpstreamOptions
             Protected = Protected,
             Try = Try,
             TryTimeout = TryTimeout,
-            Heartbeat = Heartbeat,
+            Heartbeat = Heartbeat.Clone(),
             Hash = Hash.Clone(),
             Fastest = Fastest.Clone(),
             LocalFirst = LocalFirst.Clone(),

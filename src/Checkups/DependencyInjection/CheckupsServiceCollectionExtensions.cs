@@ -1,9 +1,14 @@
 using System;
+using System.Diagnostics.Metrics;
 using Checkups.Configuration;
+using Checkups.Diagnostics;
+using Checkups.Health.Heartbeat;
+using Checkups.Health.Probes;
 using Checkups.DependencyInjection;
 using Checkups.Registry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -49,6 +54,12 @@ public static class CheckupsServiceCollectionExtensions
         services.AddOptions<CheckupsOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CheckupsOptions>, CheckupsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(static provider => new CheckupsMetrics(provider.GetService<IMeterFactory>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthProbe, TcpProbe>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthProbe, HttpProbe>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthProbe, RedisProbe>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthProbe, MySqlProbe>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HeartbeatService>());
         services.TryAddSingleton(static provider =>
         {
             var registry = new UpstreamRegistry(

@@ -17,4 +17,16 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Error, "A handler of UpstreamRegistry.Changed threw; the change itself is applied")]
     public static partial void ChangeHandlerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Warning, "Heartbeat: server {Server} of upstream {Upstream} is now {Status} (was {Previous}): {Message}")]
+    public static partial void PeerStatusChanged(ILogger logger, string server, string upstream, string status, string previous, string? message);
+
+    [LoggerMessage(6, LogLevel.Information, "Heartbeat: server {Server} of upstream {Upstream} is {Status} again (was {Previous})")]
+    public static partial void PeerRecovered(ILogger logger, string server, string upstream, string status, string previous);
+
+    [LoggerMessage(7, LogLevel.Warning, "Heartbeat: every server of upstream {Upstream} failed its probe; {Server} is kept selectable (protected)")]
+    public static partial void UpstreamProtected(ILogger logger, string upstream, string server);
+
+    [LoggerMessage(8, LogLevel.Error, "Heartbeat round failed; the loop goes on")]
+    public static partial void HeartbeatRoundFailed(ILogger logger, Exception exception);
 }

@@ -1,5 +1,8 @@
 using System;
+using System.Collections.Frozen;
+using System.Collections.Generic;
 using System.Threading;
+using Checkups.Health.Probes;
 using Checkups.Model;
 using Checkups.Status;
 
@@ -25,6 +28,16 @@ internal sealed class PeerHealth
     private DateTimeOffset _lastModified;
     private string? _errMessage;
     private int _inFlight;
+
+    // Active (heartbeat) state: written by the heartbeat round under the gate, read lock-free by picks (_activeErr).
+    private int _activeErr;
+    private string? _activeStatus;
+    private string? _activeMessage;
+    private int _probeFailures;
+    private DateTimeOffset _activeLastModified;
+    private IReadOnlyDictionary<string, string> _fields = NoFields;
+
+    private static readonly IReadOnlyDictionary<string, string> NoFields = FrozenDictionary<string, string>.Empty;
 
     public PeerHealth(TimeProvider time, object upstreamGate)
     {
@@ -63,8 +76,98 @@ internal sealed class PeerHealth
         return now < until;
     }
 
-    /// <summary>Whether a pick may choose the server: not down and not <c>err</c>.</summary>
-    public static bool IsSelectable(Peer peer, ref long now) => !peer.Down && !peer.Health.IsPassiveErr(ref now);
+    /// <summary>Whether a pick may choose the server: not down, and neither passive nor active status <c>err</c>.</summary>
+    public static bool IsSelectable(Peer peer, ref long now) =>
+        !peer.Down && Volatile.Read(ref peer.Health._activeErr) == 0 && !peer.Health.IsPassiveErr(ref now);
+
+    /// <summary>Gets the active status (<see langword="null"/> before the first probe).</summary>
+    public string? ActiveStatus
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _activeStatus;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Applies one probe's verdict. A failure turns the status to <c>err</c> only at <paramref name="sensibility"/>
+    /// consecutive failures; a success or an <c>unstable</c> verdict resets the count. Returns the status before and after.
+    /// </summary>
+    public (string? Before, string After) RecordProbe(ProbeResult result, int sensibility)
+    {
+        lock (_gate)
+        {
+            string? before = _activeStatus;
+            string after;
+            string? message;
+            if (!result.Failed)
+            {
+                _probeFailures = 0;
+                after = result.Status;
+                message = result.Message;
+            }
+            else if (++_probeFailures >= sensibility)
+            {
+                after = HealthStatus.Err;
+                message = result.Message;
+            }
+            else
+            {
+                // Failing, but not yet sensibility times in a row: the status stands.
+                after = before ?? HealthStatus.Ok;
+                message = before is null ? null : _activeMessage;
+            }
+
+            _fields = result.Fields;
+            SetActive(after, message);
+            return (before, after);
+        }
+    }
+
+    /// <summary>Keeps the server selectable as <c>unstable</c> although its probe failed (the upstream's protected mode).</summary>
+    public (string? Before, string After) Protect()
+    {
+        lock (_gate)
+        {
+            string? before = _activeStatus;
+            SetActive(HealthStatus.Unstable, "protected: every server failed its probe; last error: " + _activeMessage);
+            return (before, HealthStatus.Unstable);
+        }
+    }
+
+    /// <summary>Forgets the active state (the upstream no longer has active checks).</summary>
+    public void ClearActive()
+    {
+        lock (_gate)
+        {
+            if (_activeStatus is null)
+            {
+                return;
+            }
+
+            _probeFailures = 0;
+            _fields = NoFields;
+            _activeMessage = null;
+            _activeStatus = null;
+            _activeLastModified = _time.GetUtcNow();
+            Volatile.Write(ref _activeErr, 0);
+        }
+    }
+
+    private void SetActive(string status, string? message)
+    {
+        if (status != _activeStatus)
+        {
+            _activeLastModified = _time.GetUtcNow();
+        }
+
+        _activeStatus = status;
+        _activeMessage = message;
+        Volatile.Write(ref _activeErr, status == HealthStatus.Err ? 1 : 0);
+    }
 
     /// <summary>Counts a failure; returns <see langword="true"/> when this failure marked the server <c>err</c>.</summary>
     public bool RecordFailure(Peer peer, Upstream upstream)
@@ -132,6 +235,16 @@ internal sealed class PeerHealth
             string status;
             string? message = null;
             var lastModified = _lastModified;
+            if (_errUntil != 0 && !IsPassiveErr(ref now) && _errUntilUtc > lastModified)
+            {
+                lastModified = _errUntilUtc;
+            }
+
+            if (_activeStatus is not null && _activeLastModified > lastModified)
+            {
+                lastModified = _activeLastModified;
+            }
+
             if (peer.Down)
             {
                 status = HealthStatus.Err;
@@ -142,20 +255,19 @@ internal sealed class PeerHealth
                 status = HealthStatus.Err;
                 message = _errMessage;
             }
+            else if (_activeStatus is HealthStatus.Err or HealthStatus.Unstable)
+            {
+                status = _activeStatus;
+                message = _activeMessage;
+            }
+            else if (fails > 0)
+            {
+                status = HealthStatus.Unstable;
+                message = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fails} recent failure{(fails == 1 ? string.Empty : "s")}");
+            }
             else
             {
-                if (_errUntil != 0 && _errUntilUtc > lastModified)
-                {
-                    lastModified = _errUntilUtc;
-                }
-
-                status = fails > 0 ? HealthStatus.Unstable
-                    : heartbeatEnabled ? HealthStatus.Ok
-                    : HealthStatus.Unchecked;
-                if (fails > 0)
-                {
-                    message = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fails} recent failure{(fails == 1 ? string.Empty : "s")}");
-                }
+                status = heartbeatEnabled ? HealthStatus.Ok : HealthStatus.Unchecked;
             }
 
             return new PeerStatus(
@@ -163,10 +275,11 @@ internal sealed class PeerHealth
                 status,
                 message,
                 lastModified,
-                fails,
+                Math.Max(fails, _probeFailures),
                 peer.Weight,
                 peer.MaxFails,
-                peer.FailTimeout);
+                peer.FailTimeout,
+                _fields);
         }
     }
 

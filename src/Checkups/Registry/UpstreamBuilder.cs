@@ -21,6 +21,7 @@ internal static class UpstreamBuilder
     public static Upstream Build(string name, UpstreamOptions source, Upstream? previous, long version, bool heartbeatDefault, BalancingEnvironment environment)
     {
         var gate = previous?.HealthGate ?? new object();
+        bool heartbeat = source.Heartbeat.Enabled ?? heartbeatDefault;
         var health = new Dictionary<string, PeerHealth>(StringComparer.OrdinalIgnoreCase);
         string mode = SelectorFactory.Canonical(source.Mode);
         var clusters = ImmutableArray.CreateBuilder<Cluster>();
@@ -36,6 +37,12 @@ internal static class UpstreamBuilder
                 if (!health.TryGetValue(key, out var state))
                 {
                     state = previous is not null && previous.Health.TryGetValue(key, out var kept) ? kept : new PeerHealth(environment.Time, gate);
+                    if (!heartbeat)
+                    {
+                        // Active verdicts of a heartbeat that is now off would hold a server out forever.
+                        state.ClearActive();
+                    }
+
                     health.Add(key, state);
                 }
 
@@ -74,7 +81,7 @@ internal static class UpstreamBuilder
             source.Try ?? servers,
             source.TryTimeout,
             timeouts,
-            source.Heartbeat ?? heartbeatDefault,
+            heartbeat,
             version,
             health.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             gate,

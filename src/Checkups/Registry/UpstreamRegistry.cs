@@ -36,6 +36,8 @@ public sealed class UpstreamRegistry : IDisposable
     private State _state = new(FrozenDictionary<string, Upstream>.Empty, 0);
     private bool _heartbeatDefault;
     private BalancingEnvironment _environment;
+    private int _heartbeatAlive;
+    private long _lastCheckTicks = long.MinValue;
     private IDisposable? _configurationWatch;
 
     /// <summary>Initializes a new instance of the <see cref="UpstreamRegistry"/> class with the given upstreams.</summary>
@@ -60,6 +62,7 @@ public sealed class UpstreamRegistry : IDisposable
         _heartbeatDefault = options.HeartbeatEnabled;
         _environment = new BalancingEnvironment(_time, _random, new Locality(options.LocalZone, options.PreferLocalAddresses));
         HeartbeatInterval = options.HeartbeatInterval;
+        HeartbeatConcurrency = options.HeartbeatConcurrency;
         ApplyConfiguration(options, CheckupsOptions.SectionName);
     }
 
@@ -71,6 +74,9 @@ public sealed class UpstreamRegistry : IDisposable
 
     /// <summary>Gets the interval of the active health check.</summary>
     public TimeSpan HeartbeatInterval { get; private set; }
+
+    /// <summary>Gets how many probes of one heartbeat round run at once.</summary>
+    public int HeartbeatConcurrency { get; private set; }
 
     /// <summary>Gets the clock the registry uses.</summary>
     internal TimeProvider TimeProvider => _time;
@@ -341,8 +347,20 @@ public sealed class UpstreamRegistry : IDisposable
             result.Add(upstream.Name, new UpstreamStatus(upstream.Name, upstream.Mode, upstream.Version, clusters));
         }
 
-        return new CheckupsStatus(result, lastCheckTime: null, checkupTimerAlive: false, _startTime, state.Version);
+        long lastCheck = Interlocked.Read(ref _lastCheckTicks);
+        return new CheckupsStatus(
+            result,
+            lastCheck == long.MinValue ? null : new DateTimeOffset(lastCheck, TimeSpan.Zero),
+            Volatile.Read(ref _heartbeatAlive) == 1,
+            _startTime,
+            state.Version);
     }
+
+    /// <summary>Records the end of a heartbeat round (reported as <c>last_check_time</c>).</summary>
+    internal void SetLastCheckTime(DateTimeOffset time) => Interlocked.Exchange(ref _lastCheckTicks, time.UtcTicks);
+
+    /// <summary>Records whether the heartbeat loop runs (reported as <c>checkup_timer_alive</c>).</summary>
+    internal void SetHeartbeatAlive(bool alive) => Volatile.Write(ref _heartbeatAlive, alive ? 1 : 0);
 
     /// <summary>Stops following configuration reloads.</summary>
     public void Dispose() => Interlocked.Exchange(ref _configurationWatch, null)?.Dispose();
@@ -368,6 +386,7 @@ public sealed class UpstreamRegistry : IDisposable
             _heartbeatDefault = options.HeartbeatEnabled;
             _environment = _environment with { Locality = locality };
             HeartbeatInterval = options.HeartbeatInterval;
+            HeartbeatConcurrency = options.HeartbeatConcurrency;
             var fingerprints = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             var updated = new List<Upstream>();
             foreach (var (name, upstream) in options.Upstreams)
@@ -376,7 +395,7 @@ public sealed class UpstreamRegistry : IDisposable
                 string fingerprint = JsonSerializer.Serialize(source, OptionsJsonContext.Default.UpstreamOptions);
                 fingerprints.Add(name, fingerprint);
                 bool unchanged = _configured.TryGetValue(name, out var previous) && previous == fingerprint
-                    && _state.Upstreams.ContainsKey(name) && !(heartbeatChanged && source.Heartbeat is null) && !localityChanged;
+                    && _state.Upstreams.ContainsKey(name) && !(heartbeatChanged && source.Heartbeat.Enabled is null) && !localityChanged;
                 if (!unchanged)
                 {
                     updated.Add(Build(name, source));

@@ -52,4 +52,5 @@ internal sealed class CheckupsStatusJsonConverter : JsonConverter<CheckupsStatus
 /// <summary>Source-generated serialisation of the per-server entries.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(PeerStatus))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class StatusJsonContext : JsonSerializerContext;

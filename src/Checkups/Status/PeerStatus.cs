@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Text.Json.Serialization;
 
 namespace Checkups.Status;
@@ -14,7 +15,8 @@ public sealed class PeerStatus
         int failNum,
         int weight,
         int maxFails,
-        TimeSpan failTimeout)
+        TimeSpan failTimeout,
+        IReadOnlyDictionary<string, string> fields)
     {
         Server = server;
         Status = status;
@@ -24,7 +26,18 @@ public sealed class PeerStatus
         Weight = weight;
         MaxFails = maxFails;
         FailTimeout = failTimeout.TotalSeconds;
+        Fields = fields;
+        foreach (var (key, value) in fields)
+        {
+            // Probe fields sit beside the standard ones, as in the seed; a clash with a standard name is prefixed.
+            JsonFields[Reserved.Contains(key) ? "probe_" + key : key] = value;
+        }
     }
+
+    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
+    {
+        "server", "status", "msg", "lastmodified", "fail_num", "weight", "max_fails", "fail_timeout",
+    };
 
     /// <summary>Gets the server key, <c>upstream:host:port</c>.</summary>
     [JsonPropertyName("server")]
@@ -57,4 +70,13 @@ public sealed class PeerStatus
     /// <summary>Gets the configured fail_timeout in seconds.</summary>
     [JsonPropertyName("fail_timeout")]
     public double FailTimeout { get; }
+
+    /// <summary>Gets the last probe's extra fields (for Redis: role, master_host, master_link_status, redis_version…).</summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, string> Fields { get; }
+
+    /// <summary>Gets the probe fields as written to JSON, beside the standard ones.</summary>
+    [JsonExtensionData]
+    [JsonInclude]
+    internal Dictionary<string, object> JsonFields { get; } = new(StringComparer.Ordinal);
 }

@@ -49,7 +49,7 @@ public sealed class CheckupsStatusTests
     public void ToJson_HeartbeatOffForUpstream_ReportsUnchecked()
     {
         var upstream = Upstreams.WithServers(Upstreams.Server(8001));
-        upstream.Heartbeat = false;
+        upstream.Heartbeat.Enabled = false;
         using var registry = Upstreams.Registry("api", upstream);
 
         using var json = JsonDocument.Parse(registry.GetStatus().ToJson(indented: true));

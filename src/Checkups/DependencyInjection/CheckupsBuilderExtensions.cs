@@ -1,0 +1,38 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Checkups.DependencyInjection;
+using Checkups.Health.Probes;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Further Checkups registrations: custom health probes.</summary>
+public static class CheckupsBuilderExtensions
+{
+    /// <summary>Registers a probe made of a delegate; upstreams use it with <c>Heartbeat:Type</c> = <paramref name="type"/>.</summary>
+    /// <param name="builder">The Checkups builder.</param>
+    /// <param name="type">The probe type name (replaces a built-in probe of the same name).</param>
+    /// <param name="probe">Probes one server; an exception counts as a failed probe.</param>
+    /// <returns>The builder.</returns>
+    public static ICheckupsBuilder AddHealthProbe(this ICheckupsBuilder builder, string type, Func<ProbeContext, CancellationToken, ValueTask<ProbeResult>> probe)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(type);
+        ArgumentNullException.ThrowIfNull(probe);
+        builder.Services.AddSingleton<IHealthProbe>(new DelegateProbe(type, probe));
+        return builder;
+    }
+
+    /// <summary>Registers a probe type resolved from the container; upstreams use it by its <see cref="IHealthProbe.Type"/>.</summary>
+    /// <typeparam name="TProbe">The probe.</typeparam>
+    /// <param name="builder">The Checkups builder.</param>
+    /// <returns>The builder.</returns>
+    public static ICheckupsBuilder AddHealthProbe<TProbe>(this ICheckupsBuilder builder)
+        where TProbe : class, IHealthProbe
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthProbe, TProbe>());
+        return builder;
+    }
+}

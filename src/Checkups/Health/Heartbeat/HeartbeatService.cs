@@ -1,0 +1,274 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+using Checkups.Diagnostics;
+using Checkups.Health.Probes;
+using Checkups.Model;
+using Checkups.Registry;
+using Checkups.Status;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Checkups.Health.Heartbeat;
+
+/// <summary>
+/// The active health check (lua-resty-checkups' heartbeat): one background loop. Every <c>HeartbeatInterval</c> one
+/// round probes every server of every upstream whose heartbeat is on, concurrently up to <c>HeartbeatConcurrency</c>,
+/// each probe bounded by its upstream's connect timeout. Rounds never overlap: a round that outlasts the interval is
+/// followed by the next one at once, missed ticks are not made up. One round runs in <see cref="StartAsync"/>, so the
+/// first picks already know dead servers. Each round reads the registry afresh, so run-time changes are picked up by the
+/// next round; results for servers removed meanwhile are dropped.
+/// </summary>
+internal sealed class HeartbeatService : IHostedService, IDisposable
+{
+    private readonly UpstreamRegistry _registry;
+    private readonly Dictionary<string, IHealthProbe> _probes;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CheckupsMetrics _metrics;
+    private CancellationTokenSource? _stopping;
+    private Task? _loop;
+
+    public HeartbeatService(
+        UpstreamRegistry registry,
+        IEnumerable<IHealthProbe> probes,
+        TimeProvider time,
+        CheckupsMetrics metrics,
+        ILogger<HeartbeatService>? logger = null)
+    {
+        _registry = registry;
+        _time = time;
+        _metrics = metrics;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _probes = new Dictionary<string, IHealthProbe>(StringComparer.OrdinalIgnoreCase);
+        foreach (var probe in probes)
+        {
+            // Registered later wins, so an application can replace a built-in probe.
+            _probes[probe.Type] = probe;
+        }
+    }
+
+    /// <summary>Raised after every round, with the number of rounds run so far (for tests and diagnostics).</summary>
+    internal event Action<int>? RoundCompleted;
+
+    internal int Rounds { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _stopping = new CancellationTokenSource();
+        await RunRoundAsync(cancellationToken).ConfigureAwait(false);
+        _registry.SetHeartbeatAlive(true);
+        _loop = LoopAsync(_stopping.Token);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stopping is null || _loop is null)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The host gave up waiting; the loop ends on its own once its probes see the cancellation.
+        }
+    }
+
+    public void Dispose() => _stopping?.Dispose();
+
+    /// <summary>Probes every server of every upstream with a heartbeat once, then applies the verdicts.</summary>
+    internal async Task RunRoundAsync(CancellationToken cancellationToken)
+    {
+        long started = _time.GetTimestamp();
+        var work = new List<(Upstream Upstream, Peer Peer)>();
+        foreach (var upstream in _registry.GetAll())
+        {
+            if (!upstream.HeartbeatEnabled)
+            {
+                continue;
+            }
+
+            var seen = new HashSet<PeerHealth>(ReferenceEqualityComparer.Instance);
+            foreach (var cluster in upstream.Clusters)
+            {
+                foreach (var peer in cluster.Peers)
+                {
+                    // A host:port listed in several clusters shares one health state: probe it once.
+                    if (seen.Add(peer.Health))
+                    {
+                        work.Add((upstream, peer));
+                    }
+                }
+            }
+        }
+
+        var results = new ProbeResult[work.Count];
+        using (var slots = new SemaphoreSlim(Math.Max(1, _registry.HeartbeatConcurrency)))
+        {
+            var probes = new Task[work.Count];
+            for (int i = 0; i < work.Count; i++)
+            {
+                probes[i] = ProbeWithSlotAsync(work, results, i, slots, cancellationToken);
+            }
+
+            await Task.WhenAll(probes).ConfigureAwait(false);
+        }
+
+        Apply(work, results);
+        _registry.SetLastCheckTime(_time.GetUtcNow());
+        _metrics.RoundCompleted(_time.GetElapsedTime(started));
+        Rounds++;
+        RoundCompleted?.Invoke(Rounds);
+    }
+
+    private async Task LoopAsync(CancellationToken stopping)
+    {
+        var interval = _registry.HeartbeatInterval;
+        using var timer = new PeriodicTimer(interval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                try
+                {
+                    await RunRoundAsync(stopping).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
+                {
+                    Log.HeartbeatRoundFailed(_logger, ex);
+                }
+
+                if (_registry.HeartbeatInterval != interval)
+                {
+                    interval = _registry.HeartbeatInterval;
+                    timer.Period = interval;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _registry.SetHeartbeatAlive(false);
+        }
+    }
+
+    private async Task ProbeWithSlotAsync(List<(Upstream Upstream, Peer Peer)> work, ProbeResult[] results, int index, SemaphoreSlim slots, CancellationToken cancellationToken)
+    {
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            results[index] = await ProbeAsync(work[index].Upstream, work[index].Peer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task<ProbeResult> ProbeAsync(Upstream upstream, Peer peer, CancellationToken cancellationToken)
+    {
+        var options = upstream.Source.Heartbeat;
+        var timeout = upstream.Timeouts.Connect;
+        long started = _time.GetTimestamp();
+        ProbeResult result;
+        if (!_probes.TryGetValue(options.Type, out var probe))
+        {
+            result = ProbeResult.Failure($"no probe of type '{options.Type}' is registered");
+        }
+        else
+        {
+            using var deadline = new CancellationTokenSource(timeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+            try
+            {
+                // WaitAsync bounds even a probe that ignores its token, so a round always ends.
+                result = await probe.ProbeAsync(new ProbeContext(upstream, peer, options, timeout), linked.Token)
+                    .AsTask().WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                result = ex is TimeoutException || (ex is OperationCanceledException && deadline.IsCancellationRequested)
+                    ? ProbeResult.Failure(string.Create(CultureInfo.InvariantCulture, $"timeout after {timeout.TotalMilliseconds:0.###} ms"))
+                    : ProbeResult.Failure(string.IsNullOrEmpty(ex.Message) ? ex.GetType().Name : ex.Message);
+            }
+        }
+
+        _metrics.ProbeCompleted(_time.GetElapsedTime(started), upstream.Name, options.Type, result.Status);
+        return result;
+    }
+
+    /// <summary>Applies a round's verdicts to the servers still in their upstreams, then the protected rule.</summary>
+    private void Apply(List<(Upstream Upstream, Peer Peer)> work, ProbeResult[] results)
+    {
+        var applied = new Dictionary<string, List<Peer>>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < work.Count; i++)
+        {
+            var (probed, peer) = work[i];
+            if (!_registry.TryGet(probed.Name, out var current) || !current.HeartbeatEnabled
+                || !current.Health.TryGetValue(peer.Key, out var health) || !ReferenceEquals(health, peer.Health))
+            {
+                continue;
+            }
+
+            var (before, after) = peer.Health.RecordProbe(results[i], Math.Max(1, current.Source.Heartbeat.Sensibility));
+            Report(current.Name, peer, before, after, results[i].Message);
+            if (!applied.TryGetValue(current.Name, out var peers))
+            {
+                applied[current.Name] = peers = new List<Peer>();
+            }
+
+            peers.Add(peer);
+        }
+
+        foreach (var (name, peers) in applied)
+        {
+            if (!_registry.TryGet(name, out var upstream) || !upstream.Protected || peers.Count == 0)
+            {
+                continue;
+            }
+
+            bool allFailed = true;
+            foreach (var peer in peers)
+            {
+                allFailed &= peer.Health.ActiveStatus == HealthStatus.Err;
+            }
+
+            if (allFailed)
+            {
+                var first = upstream.Clusters[0].Peers[0];
+                var (before, after) = first.Health.Protect();
+                Log.UpstreamProtected(_logger, upstream.Name, first.Key);
+                Report(upstream.Name, first, before, after, null);
+            }
+        }
+    }
+
+    private void Report(string upstream, Peer peer, string? before, string after, string? message)
+    {
+        string previous = before ?? HealthStatus.Ok;
+        if (previous == after)
+        {
+            return;
+        }
+
+        _metrics.StatusChanged(upstream, after);
+        if (after == HealthStatus.Ok)
+        {
+            Log.PeerRecovered(_logger, peer.Key, upstream, after, previous);
+        }
+        else
+        {
+            Log.PeerStatusChanged(_logger, peer.Key, upstream, after, previous, message);
+        }
+    }
+}
