@@ -1,0 +1,374 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using System.Linq;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Checkups.Configuration;
+using Checkups.Diagnostics;
+using Checkups.Execution;
+using Checkups.Health.Heartbeat;
+using Checkups.Health.Probes;
+using Checkups.Registry;
+using Checkups.Status;
+using Checkups.Tests.TestUtilities;
+
+namespace Checkups.Tests.Health;
+
+public sealed class HeartbeatServiceTests : IDisposable
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    private readonly ManualTimeProvider _time = new();
+    private readonly ScriptedProbe _probe = new();
+    private readonly CheckupsMetrics _metrics = new();
+
+    public void Dispose() => _metrics.Dispose();
+
+    private UpstreamOptions Upstream(int servers, int sensibility = 1, bool isProtected = true)
+    {
+        var upstream = new UpstreamOptions { Protected = isProtected };
+        upstream.Heartbeat.Type = "scripted";
+        upstream.Heartbeat.Sensibility = sensibility;
+        upstream.Timeouts.Connect = TimeSpan.FromSeconds(30);
+        for (int i = 0; i < servers; i++)
+        {
+            upstream.Servers.Add(Upstreams.Server(8001 + i));
+        }
+
+        return upstream;
+    }
+
+    private (UpstreamRegistry Registry, HeartbeatService Service) Start(UpstreamOptions upstream)
+    {
+        var options = new CheckupsOptions { HeartbeatInterval = Interval };
+        options.Upstreams.Add("api", upstream);
+        var registry = new UpstreamRegistry(options, _time);
+        return (registry, new HeartbeatService(registry, new IHealthProbe[] { new TcpProbe(), _probe }, _time, _metrics));
+    }
+
+    /// <summary>A signal that completes when the service has finished <paramref name="round"/> rounds; subscribe before triggering.</summary>
+    private static Task RoundDone(HeartbeatService service, int round)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        service.RoundCompleted += done =>
+        {
+            if (done >= round)
+            {
+                signal.TrySetResult();
+            }
+        };
+        if (service.Rounds >= round)
+        {
+            signal.TrySetResult();
+        }
+
+        return signal.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    private static string StatusOf(UpstreamRegistry registry, int port) => Upstreams.StatusOf(registry, port).Status;
+
+    [Fact]
+    public async Task StartAsync_RunsOneRoundBeforeReturning_SoFirstPicksKnowDeadServers()
+    {
+        _probe.Verdicts[8001] = () => ProbeResult.Failure("connection refused");
+        var (registry, service) = Start(Upstream(3));
+        using var _ = registry;
+        using var __ = service;
+
+        await service.StartAsync(CancellationToken.None);
+
+        Assert.Equal(3, _probe.Calls);
+        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001));
+        Assert.All(Enumerable.Range(0, 12), _ => Assert.NotEqual(8001, registry.SelectPeer("api").Port));
+        var status = registry.GetStatus();
+        Assert.True(status.CheckupTimerAlive);
+        Assert.Equal(_time.GetUtcNow(), status.LastCheckTime);
+        await service.StopAsync(CancellationToken.None);
+        Assert.False(registry.GetStatus().CheckupTimerAlive);
+    }
+
+    [Fact]
+    public async Task Sensibility3_ErrOnlyAfterThreeConsecutiveFailures_OneSuccessResets()
+    {
+        var verdict = ProbeResult.Failure("refused");
+        _probe.Verdicts[8001] = () => verdict;
+        var (registry, service) = Start(Upstream(2, sensibility: 3));
+        using var _ = registry;
+        using var __ = service;
+
+        await service.RunRoundAsync(CancellationToken.None);
+        await service.RunRoundAsync(CancellationToken.None);
+        Assert.Equal(HealthStatus.Ok, StatusOf(registry, 8001));
+        Assert.Equal(2, Upstreams.StatusOf(registry, 8001).FailNum);
+
+        await service.RunRoundAsync(CancellationToken.None);
+        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001));
+        Assert.Equal("refused", Upstreams.StatusOf(registry, 8001).Msg);
+
+        verdict = ProbeResult.Ok();
+        await service.RunRoundAsync(CancellationToken.None);
+        Assert.Equal(HealthStatus.Ok, StatusOf(registry, 8001));
+        Assert.Equal(0, Upstreams.StatusOf(registry, 8001).FailNum);
+
+        verdict = ProbeResult.Failure("refused");
+        await service.RunRoundAsync(CancellationToken.None);
+        await service.RunRoundAsync(CancellationToken.None);
+        Assert.Equal(HealthStatus.Ok, StatusOf(registry, 8001));
+    }
+
+    [Fact]
+    public async Task Protected_EveryServerFails_FirstStaysUnstableAndSelectable()
+    {
+        foreach (int port in new[] { 8001, 8002, 8003 })
+        {
+            _probe.Verdicts[port] = () => ProbeResult.Failure("refused");
+        }
+
+        var (registry, service) = Start(Upstream(3));
+        using var _ = registry;
+        using var __ = service;
+
+        await service.RunRoundAsync(CancellationToken.None);
+
+        Assert.Equal(HealthStatus.Unstable, StatusOf(registry, 8001));
+        Assert.StartsWith("protected:", Upstreams.StatusOf(registry, 8001).Msg, StringComparison.Ordinal);
+        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8002));
+        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8003));
+        Assert.Equal(8001, registry.SelectPeer("api").Port);
+    }
+
+    [Fact]
+    public async Task NotProtected_EveryServerFails_NoneIsSelectable()
+    {
+        _probe.Verdicts[8001] = () => ProbeResult.Failure("refused");
+        _probe.Verdicts[8002] = () => ProbeResult.Failure("refused");
+        var (registry, service) = Start(Upstream(2, isProtected: false));
+        using var _ = registry;
+        using var __ = service;
+
+        await service.RunRoundAsync(CancellationToken.None);
+
+        Assert.Throws<NoServerAvailableException>(() => registry.SelectPeer("api"));
+    }
+
+    [Fact]
+    public async Task StatusFields_AndLastModified_ChangeOnlyWithTheStatus()
+    {
+        var fields = new Dictionary<string, string> { ["role"] = "master", ["status"] = "clash" };
+        var verdict = ProbeResult.Ok(fields);
+        _probe.Verdicts[8001] = () => verdict;
+        var (registry, service) = Start(Upstream(2));
+        using var _ = registry;
+        using var __ = service;
+
+        await service.RunRoundAsync(CancellationToken.None);
+        var firstOk = Upstreams.StatusOf(registry, 8001).LastModified;
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await service.RunRoundAsync(CancellationToken.None);
+        Assert.Equal(firstOk, Upstreams.StatusOf(registry, 8001).LastModified);
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        verdict = ProbeResult.Failure("gone", fields);
+        await service.RunRoundAsync(CancellationToken.None);
+        var failed = Upstreams.StatusOf(registry, 8001);
+        Assert.Equal(_time.GetUtcNow(), failed.LastModified);
+        Assert.Equal("master", failed.Fields["role"]);
+
+        using var json = JsonDocument.Parse(registry.GetStatus().ToJson());
+        var entry = json.RootElement.GetProperty("cls:api")[0][0];
+        Assert.Equal("err", entry.GetProperty("status").GetString());
+        Assert.Equal("gone", entry.GetProperty("msg").GetString());
+        Assert.Equal("master", entry.GetProperty("role").GetString());
+        Assert.Equal("clash", entry.GetProperty("probe_status").GetString());
+        Assert.Equal(1, entry.GetProperty("fail_num").GetInt32());
+    }
+
+    [Fact]
+    public async Task ProbeThatThrows_IsAFailedProbeWithTheExceptionMessage()
+    {
+        _probe.Verdicts[8001] = () => throw new InvalidOperationException("handshake garbled");
+        var (registry, service) = Start(Upstream(2));
+        using var _ = registry;
+        using var __ = service;
+
+        await service.RunRoundAsync(CancellationToken.None);
+
+        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001));
+        Assert.Equal("handshake garbled", Upstreams.StatusOf(registry, 8001).Msg);
+    }
+
+    [Fact]
+    public async Task ProbeIgnoringItsToken_TimesOutAtTheConnectTimeout()
+    {
+        var hang = new TaskCompletionSource<bool>();
+        var upstream = Upstream(1, isProtected: false);
+        upstream.Heartbeat.Type = "hang";
+        upstream.Timeouts.Connect = TimeSpan.FromSeconds(2);
+        var options = new CheckupsOptions();
+        options.Upstreams.Add("api", upstream);
+        using var registry = new UpstreamRegistry(options, _time);
+        var hanging = new DelegateProbe("hang", async (_, _) => { await hang.Task; return ProbeResult.Ok(); });
+        using var service = new HeartbeatService(registry, new IHealthProbe[] { hanging }, _time, _metrics);
+
+        var round = service.RunRoundAsync(CancellationToken.None);
+        Assert.False(round.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await round.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal("timeout after 2000 ms", Upstreams.StatusOf(registry, 8001).Msg);
+        hang.SetResult(true);
+    }
+
+    [Fact]
+    public async Task UnknownProbeType_FailsWithAClearMessage()
+    {
+        var upstream = Upstream(1, isProtected: false);
+        upstream.Heartbeat.Type = "smtp";
+        var (registry, service) = Start(upstream);
+        using var _ = registry;
+        using var __ = service;
+
+        await service.RunRoundAsync(CancellationToken.None);
+
+        Assert.Equal("no probe of type 'smtp' is registered", Upstreams.StatusOf(registry, 8001).Msg);
+    }
+
+    [Fact]
+    public async Task Loop_SlowProbes_RoundsNeverOverlap()
+    {
+        var (registry, service) = Start(Upstream(3));
+        using var _ = registry;
+        using var __ = service;
+        await service.StartAsync(CancellationToken.None);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _probe.Gate = gate.Task;
+
+        var threeRunning = _probe.WhenRunning(3);
+        _time.Advance(Interval);
+        await threeRunning.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(3, _probe.Running);
+        for (int tick = 0; tick < 5; tick++)
+        {
+            _time.Advance(Interval);
+        }
+
+        await Task.Yield();
+        Assert.Equal(3, _probe.Running);
+        Assert.Equal(6, _probe.Calls);
+
+        var third = RoundDone(service, 3);
+        gate.SetResult();
+        await third;
+        Assert.Equal(3, _probe.MaxRunning);
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Loop_TimerDrivesRounds_RuntimeChangesArePickedUpNextRound()
+    {
+        var (registry, service) = Start(Upstream(2));
+        using var _ = registry;
+        using var __ = service;
+        await service.StartAsync(CancellationToken.None);
+        Assert.Equal(2, _probe.Calls);
+
+        var added = Upstream(1, isProtected: false);
+        added.Servers[0].Port = 9001;
+        _probe.Verdicts[9001] = () => ProbeResult.Failure("refused");
+        registry.Update("extra", added);
+        var second = RoundDone(service, 2);
+        _time.Advance(Interval);
+        await second;
+
+        Assert.Equal(5, _probe.Calls);
+        Assert.Equal(HealthStatus.Err, Upstreams.StatusOf(registry, 9001, "extra").Status);
+
+        registry.Delete("extra");
+        var third = RoundDone(service, 3);
+        _time.Advance(Interval);
+        await third;
+        Assert.Equal(7, _probe.Calls);
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task ServerRemovedMidRound_ItsResultIsNotReported()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _probe.Gate = gate.Task;
+        _probe.Verdicts[8002] = () => ProbeResult.Failure("refused");
+        var (registry, service) = Start(Upstream(2));
+        using var _ = registry;
+        using var __ = service;
+
+        var round = service.RunRoundAsync(CancellationToken.None);
+        registry.UpdateServers("api", new[] { Upstreams.Server(8001) });
+        registry.UpdateServers("api", new[] { Upstreams.Server(8001), Upstreams.Server(8002) });
+        gate.SetResult();
+        await round;
+
+        // 8002 came back as a new server: the verdict about the removed one must not land on it.
+        Assert.Equal(HealthStatus.Ok, StatusOf(registry, 8002));
+    }
+
+    [Fact]
+    public async Task HeartbeatTurnedOff_ActiveVerdictsAreForgotten()
+    {
+        _probe.Verdicts[8001] = () => ProbeResult.Failure("refused");
+        var (registry, service) = Start(Upstream(2));
+        using var _ = registry;
+        using var __ = service;
+        await service.RunRoundAsync(CancellationToken.None);
+        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001));
+
+        var off = Upstream(2);
+        off.Heartbeat.Enabled = false;
+        registry.Update("api", off);
+
+        Assert.Equal(HealthStatus.Unchecked, StatusOf(registry, 8001));
+        Assert.Contains(8001, Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port));
+    }
+
+    [Fact]
+    public async Task Metrics_StatusChangesAndDurationsAreRecorded()
+    {
+        var changes = new List<string>();
+        int probeDurations = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == CheckupsMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name == "checkups.heartbeat.status_changes")
+            {
+                changes.Add((string)tags.ToArray().Single(t => t.Key == "checkups.status").Value!);
+            }
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, _, _, _) =>
+        {
+            if (instrument.Name == "checkups.heartbeat.probe.duration")
+            {
+                Interlocked.Increment(ref probeDurations);
+            }
+        });
+        listener.Start();
+        _probe.Verdicts[8001] = () => ProbeResult.Failure("refused");
+        var (registry, service) = Start(Upstream(2));
+        using var _ = registry;
+        using var __ = service;
+
+        await service.RunRoundAsync(CancellationToken.None);
+        _probe.Verdicts[8001] = () => ProbeResult.Ok();
+        await service.RunRoundAsync(CancellationToken.None);
+
+        Assert.Equal(new[] { "err", "ok" }, changes);
+        Assert.Equal(4, probeDurations);
+    }
+}
