@@ -1,0 +1,69 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Threading.Tasks;
+
+namespace Checkups.Tests.TestUtilities;
+
+/// <summary>
+/// A private MariaDB server on 127.0.0.1 and a free port, initialised in a temporary data directory (root over the socket
+/// only, and a user <c>probe</c>/<c>probe-secret</c> for TCP logins); stopped by PID. Shared by the tests of a collection.
+/// </summary>
+public sealed class MariaDbServer : IAsyncLifetime
+{
+    public const string User = "probe";
+    public const string Password = "probe-secret";
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
+    private string _directory = string.Empty;
+    private ServerProcess? _process;
+
+    public int Port { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        _directory = ServerProcess.NewTempDirectory();
+        string data = Path.Combine(_directory, "data");
+        string socket = Path.Combine(_directory, "mysqld.sock");
+        await ServerProcess.RunAsync(
+            "mariadb-install-db",
+            new[] { "--no-defaults", "--datadir=" + data, "--user=root", "--auth-root-authentication-method=normal", "--skip-test-db" },
+            Bound);
+        Port = ServerProcess.FreePort();
+        _process = ServerProcess.Start("mariadbd", new[]
+        {
+            "--no-defaults",
+            "--datadir=" + data,
+            "--port=" + Port.ToString(CultureInfo.InvariantCulture),
+            "--bind-address=127.0.0.1",
+            "--socket=" + socket,
+            "--pid-file=" + Path.Combine(_directory, "mysqld.pid"),
+            "--user=root",
+            "--skip-log-bin",
+            "--skip-name-resolve",
+        });
+        await _process.WaitForOutputAsync("ready for connections", Bound);
+        await ServerProcess.RunAsync(
+            "mariadb",
+            new[] { "--no-defaults", "--socket=" + socket, "-uroot", "-e", $"CREATE USER '{User}'@'%' IDENTIFIED BY '{Password}';" },
+            Bound);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+        }
+
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class MariaDbFixtureDefinition : ICollectionFixture<MariaDbServer>
+{
+    public const string Name = "MariaDB";
+}
