@@ -65,6 +65,9 @@ internal static class QuickReport
 
         AddHashing(metrics);
         AddSimulations(metrics);
+        var (roundMs, threads) = HeartbeatRound.Measure(1000);
+        metrics.Add(new("heartbeat.round.ms.1000", roundMs, "ms"));
+        metrics.Add(new("heartbeat.round.threads.1000", threads, "threads"));
 
         string json = JsonSerializer.Serialize(metrics, ReportJsonContext.Default.ListMetric);
         File.WriteAllText(output, json + Environment.NewLine);

@@ -24,11 +24,15 @@ internal sealed class Backend : IAsyncDisposable
         Port = port;
     }
 
+
     public string Name { get; }
 
     public int Port { get; }
 
     public bool Running { get; private set; } = true;
+
+    /// <summary>Gets or sets what <c>/health</c> answers: 200 when healthy, 503 otherwise (the request path is unaffected).</summary>
+    public bool Healthy { get; set; } = true;
 
     public static async Task<Backend> StartAsync(string name)
     {
@@ -36,10 +40,13 @@ internal sealed class Backend : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
+        Backend? backend = null;
         app.MapGet("/", () => Results.Text(name));
+        app.MapGet("/health", () => backend!.Healthy ? Results.Ok() : Results.StatusCode(503));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        return new Backend(name, app, new Uri(address).Port);
+        backend = new Backend(name, app, new Uri(address).Port);
+        return backend;
     }
 
     public async Task StopAsync()

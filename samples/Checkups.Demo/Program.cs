@@ -7,18 +7,25 @@ using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Demo;
 using Checkups.Registry;
+using Checkups.Status;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 // Three real HTTP backends on loopback, weighted 1 : 2 : 3.
 var backends = new[] { await Backend.StartAsync("alpha"), await Backend.StartAsync("bravo"), await Backend.StartAsync("charlie") };
 int[] weights = { 1, 2, 3 };
 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 
-var services = new ServiceCollection();
-services.AddCheckups(options =>
+var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddCheckups(options =>
 {
+    options.HeartbeatInterval = TimeSpan.FromMilliseconds(300);
     var upstream = new UpstreamOptions();
-    upstream.Heartbeat.Enabled = false;
+    upstream.Heartbeat.Type = ProbeTypes.Http;   // active check: GET /health every 300 ms
+    upstream.Heartbeat.Http.Path = "/health";
+    upstream.Timeouts.Connect = TimeSpan.FromSeconds(1);
     for (int i = 0; i < backends.Length; i++)
     {
         upstream.Servers.Add(new ServerOptions
@@ -26,15 +33,16 @@ services.AddCheckups(options =>
             Host = "127.0.0.1",
             Port = backends[i].Port,
             Weight = weights[i],
-            MaxFails = 1,                         // one failure in the window marks a server err…
+            MaxFails = 1,                           // passive check: one failure in the window marks a server err…
             FailTimeout = TimeSpan.FromSeconds(10), // …for ten seconds
         });
     }
 
     options.Upstreams["demo"] = upstream;
 });
-await using var provider = services.BuildServiceProvider();
-var registry = provider.GetRequiredService<UpstreamRegistry>();
+using var host = builder.Build();
+await host.StartAsync(timeout.Token);   // the first heartbeat round runs before this returns
+var registry = host.Services.GetRequiredService<UpstreamRegistry>();
 using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(2) });
 
 async Task<Dictionary<string, int>> SendAsync(int requests)
@@ -63,6 +71,20 @@ void Print(string title, Dictionary<string, int> counts)
     }
 }
 
+PeerStatus StatusOf(Backend backend) =>
+    registry.GetStatus().Upstreams["demo"].Clusters[0].Servers.Single(s => s.Server.EndsWith($":{backend.Port}", StringComparison.Ordinal));
+
+async Task<PeerStatus> WaitForStatusAsync(Backend backend, string status)
+{
+    // Heartbeat rounds run every 300 ms; poll the status report, at most 50 times.
+    for (int i = 0; i < 50 && StatusOf(backend).Status != status; i++)
+    {
+        await Task.Delay(100, timeout.Token);
+    }
+
+    return StatusOf(backend);
+}
+
 var before = await SendAsync(120);
 Print("Phase 1: all three backends up, 120 requests balanced by smooth weighted round robin", before);
 
@@ -70,9 +92,19 @@ await backends[1].StopAsync();
 var after = await SendAsync(120);
 Print("\nPhase 2: bravo stopped; its first failure marks it err and the call is retried on another server", after);
 
+backends[0].Healthy = false;
+var sick = await WaitForStatusAsync(backends[0], HealthStatus.Err);
+Console.WriteLine($"\nPhase 3: alpha's /health answers 503; the heartbeat marks it {sick.Status} ({sick.Msg})");
+var whileSick = await SendAsync(30);
+Print("  30 requests meanwhile:", whileSick);
+backends[0].Healthy = true;
+var healed = await WaitForStatusAsync(backends[0], HealthStatus.Ok);
+Console.WriteLine($"  alpha's /health answers 200 again; the heartbeat marks it {healed.Status}");
+
 Console.WriteLine("\nStatus (lua-resty-checkups get_status shape):");
 Console.WriteLine(registry.GetStatus().ToJson(indented: true));
 
+await host.StopAsync(timeout.Token);
 foreach (var backend in backends)
 {
     await backend.DisposeAsync();
@@ -80,6 +112,10 @@ foreach (var backend in backends)
 
 // The demo checks itself, so a broken build shows as a non-zero exit.
 bool ok = before["alpha"] == 20 && before["bravo"] == 40 && before["charlie"] == 60
-    && after["bravo"] == 0 && after["alpha"] + after["charlie"] == 120;
-Console.WriteLine(ok ? "\nDemo finished: traffic followed the weights and routed around the stopped backend." : "\nDemo FAILED: unexpected distribution.");
+    && after["bravo"] == 0 && after["alpha"] + after["charlie"] == 120
+    && sick.Status == HealthStatus.Err && whileSick["alpha"] == 0 && whileSick["charlie"] == 30
+    && healed.Status == HealthStatus.Ok;
+Console.WriteLine(ok
+    ? "\nDemo finished: traffic followed the weights, routed around the stopped backend, and the heartbeat took alpha out and back."
+    : "\nDemo FAILED: unexpected distribution or status.");
 return ok ? 0 : 1;

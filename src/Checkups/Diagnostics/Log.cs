@@ -12,7 +12,7 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Information, "Upstreams changed at version {Version}: updated [{Updated}], removed [{Removed}]")]
     public static partial void UpstreamsChanged(ILogger logger, long version, string updated, string removed);
 
-    [LoggerMessage(3, LogLevel.Warning, "Server {Server} of upstream {Upstream} marked err after {MaxFails} failures; out of rotation for {FailTimeout}")]
+    [LoggerMessage(3, LogLevel.Warning, "Server {Server} of upstream {Upstream} marked err after {MaxFails} failure(s); out of rotation for {FailTimeout}")]
     public static partial void PeerMarkedErr(ILogger logger, string server, string upstream, int maxFails, TimeSpan failTimeout);
 
     [LoggerMessage(4, LogLevel.Error, "A handler of UpstreamRegistry.Changed threw; the change itself is applied")]

@@ -64,6 +64,13 @@ public sealed class ValidationTests
         { "fastest penalty negative", () => With(Tuned(u => u.Fastest.FailurePenalty = TimeSpan.FromSeconds(-1))), "Checkups:Upstreams:api:Fastest:FailurePenalty must not be negative (was -00:00:01)" },
         { "panic threshold above one", () => With(Tuned(u => u.LocalFirst.PanicThreshold = 1.5)), "Checkups:Upstreams:api:LocalFirst:PanicThreshold must be between 0 and 1 (was 1.5)" },
         { "blank local zone", () => LocalZone(" "), "Checkups:LocalZone must be null or non-empty (was ' ')" },
+ { "heartbeat type empty", () => With(Tuned(u => u.Heartbeat.Type = " ")), "Checkups:Upstreams:api:Heartbeat:Type must name a probe (tcp, http, redis, mysql or a registered one)" },
+        { "sensibility zero", () => With(Tuned(u => u.Heartbeat.Sensibility = 0)), "Checkups:Upstreams:api:Heartbeat:Sensibility must be at least 1 (was 0)" },
+        { "http method with space", () => With(Tuned(u => u.Heartbeat.Http.Method = "GET /")), "Checkups:Upstreams:api:Heartbeat:Http:Method must be an HTTP method such as GET or HEAD (was 'GET /')" },
+        { "http path relative", () => With(Tuned(u => u.Heartbeat.Http.Path = "health")), "Checkups:Upstreams:api:Heartbeat:Http:Path must start with '/' and contain no spaces (was 'health')" },
+        { "http status not a code", () => With(Tuned(u => u.Heartbeat.Http.Statuses["5xx"] = false)), "Checkups:Upstreams:api:Heartbeat:Http:Statuses:5xx must be a status code from 100 to 599" },
+        { "http alive class unknown", () => With(Tuned(u => u.Heartbeat.Http.AliveStatuses.Add("7xx"))), "Checkups:Upstreams:api:Heartbeat:Http:AliveStatuses:0 must be a class such as 2xx or a code from 100 to 599 (was '7xx')" },
+        { "heartbeat concurrency zero", () => Concurrency(0), "Checkups:HeartbeatConcurrency must be at least 1 (was 0)" },
         { "null server", () => With(Upstreams.WithServers(S(), null!)), "Checkups:Upstreams:api:Servers:1 must not be null" },
     };
 
@@ -137,6 +144,13 @@ public sealed class ValidationTests
         var upstream = Upstreams.WithServers(S());
         change(upstream);
         return upstream;
+    }
+
+    private static CheckupsOptions Concurrency(int value)
+    {
+        var options = With(Upstreams.WithServers(S()));
+        options.HeartbeatConcurrency = value;
+        return options;
     }
 
     private static CheckupsOptions LocalZone(string zone)

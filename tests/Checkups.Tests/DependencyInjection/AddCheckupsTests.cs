@@ -219,6 +219,43 @@ public sealed class AddCheckupsTests
     }
 
     [Fact]
+    public async Task AddHealthProbe_CustomDelegate_IsUsedByTheHostedHeartbeat()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider());
+        var probed = new List<int>();
+        builder.Services
+            .AddCheckups(o =>
+            {
+                var upstream = Upstreams.WithServers(Upstreams.Server(8001), Upstreams.Server(8002));
+                upstream.Heartbeat.Type = "queue-depth";
+                o.Upstreams["api"] = upstream;
+            })
+            .AddHealthProbe("queue-depth", (context, _) =>
+            {
+                lock (probed)
+                {
+                    probed.Add(context.Peer.Port);
+                }
+
+                return ValueTask.FromResult(context.Peer.Port == 8002
+                    ? Checkups.Health.Probes.ProbeResult.Failure("queue too deep", new Dictionary<string, string> { ["depth"] = "9000" })
+                    : Checkups.Health.Probes.ProbeResult.Ok());
+            });
+        using var host = builder.Build();
+
+        await host.StartAsync();
+
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+        Assert.Equal(new[] { 8001, 8002 }, probed.Order());
+        var failed = Upstreams.StatusOf(registry, 8002);
+        Assert.Equal(("err", "queue too deep", "9000"), (failed.Status, failed.Msg, failed.Fields["depth"]));
+        Assert.True(registry.GetStatus().CheckupTimerAlive);
+        await host.StopAsync();
+        Assert.False(registry.GetStatus().CheckupTimerAlive);
+    }
+
+    [Fact]
     public void AddCheckups_NullArguments_Throw()
     {
         var services = new ServiceCollection();
