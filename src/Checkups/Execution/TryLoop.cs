@@ -71,7 +71,18 @@ internal sealed class TryLoop
         if (pending.IsCompletedSuccessfully)
         {
             var result = pending.Result;
-            if (isFailure is null || !isFailure(result))
+            bool failedResult;
+            try
+            {
+                failedResult = isFailure is not null && isFailure(result);
+            }
+            catch (Exception ex)
+            {
+                // A classifier that throws makes the attempt a failure, as on the asynchronous path.
+                return ContinueAsync(upstream, state, callback, options, isFailure, tryTimeout, started, context, position, cluster!, peer, default, Threw, ex, attemptStarted, cancellationToken);
+            }
+
+            if (!failedResult)
             {
                 Record(upstream, cluster!, peer, new CallOutcome(false, Elapsed(cluster!, attemptStarted)));
                 return new ValueTask<TResult>(result);

@@ -241,6 +241,22 @@ public sealed class TryLoopTests
     }
 
     [Fact]
+    public async Task ExecuteAsync_ClassifierThrowsOnASynchronousResult_IsAFailureAndReleasesTheServer()
+    {
+        var upstream = Upstreams.WithServers(S(8001), S(8002));
+        upstream.Mode = "least_requests";
+        using var registry = Upstreams.Registry("api", upstream, _time);
+        var options = new ExecuteOptions<int> { IsFailure = port => port == 8001 ? throw new FormatException("unreadable") : false };
+
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(8002, await registry.ExecuteAsync("api", (p, _) => ValueTask.FromResult(p.Port), options));
+        }
+
+        Assert.All(registry.Get("api").Clusters[0].Peers, p => Assert.Equal(0, p.Health.InFlight));
+    }
+
+    [Fact]
     public async Task ExecuteAsync_ClassifierOfAnotherType_IsRejected()
     {
         using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001)), _time);

@@ -139,6 +139,26 @@ public sealed class HeartbeatServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Protected_FirstServerIsDown_TheFirstServerNotDownIsKept()
+    {
+        foreach (int port in new[] { 8001, 8002, 8003 })
+        {
+            _probe.Verdicts[port] = () => ProbeResult.Failure("refused");
+        }
+
+        var upstream = Upstream(3);
+        upstream.Servers[0].Down = true;
+        var (registry, service) = Start(upstream);
+        using var _ = registry;
+        using var __ = service;
+
+        await service.RunRoundAsync(CancellationToken.None);
+
+        Assert.Equal(HealthStatus.Unstable, StatusOf(registry, 8002));
+        Assert.Equal(8002, registry.SelectPeer("api").Port);
+    }
+
+    [Fact]
     public async Task NotProtected_EveryServerFails_NoneIsSelectable()
     {
         _probe.Verdicts[8001] = () => ProbeResult.Failure("refused");

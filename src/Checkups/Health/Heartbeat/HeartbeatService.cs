@@ -243,14 +243,30 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
                 allFailed &= peer.Health.ActiveStatus == HealthStatus.Err;
             }
 
-            if (allFailed)
+            if (allFailed && FirstNotDown(upstream) is { } first)
             {
-                var first = upstream.Clusters[0].Peers[0];
                 var (before, after) = first.Health.Protect();
                 Log.UpstreamProtected(_logger, upstream.Name, first.Key);
                 Report(upstream.Name, first, before, after, null);
             }
         }
+    }
+
+    /// <summary>The first server in default order that is not administratively down: the one protection keeps.</summary>
+    private static Peer? FirstNotDown(Upstream upstream)
+    {
+        foreach (var cluster in upstream.Clusters)
+        {
+            foreach (var peer in cluster.Peers)
+            {
+                if (!peer.Down)
+                {
+                    return peer;
+                }
+            }
+        }
+
+        return null;
     }
 
     private void Report(string upstream, Peer peer, string? before, string after, string? message)
