@@ -107,7 +107,7 @@ internal static class Simulations
         clock.Ticks = at;
         if (selector.ObservesCalls)
         {
-            selector.OnCompleted(peer, new CallOutcome(false, at - started));
+            selector.OnCompleted(peer, new CallOutcome(false, at - started, Started: true));
         }
     }
 }

@@ -57,6 +57,12 @@ internal sealed class FastestResponse : InFlightSelector
 
     protected override void OnCallCompleted(Peer peer, in CallOutcome outcome)
     {
+        if (!outcome.Started && !outcome.Failed)
+        {
+            // A success reported by hand carries no latency; a failure still counts as slow.
+            return;
+        }
+
         double sample = outcome.ElapsedTimestamp;
         if (outcome.Failed)
         {

@@ -21,17 +21,22 @@ internal abstract class InFlightSelector : PeerSelector
 
     public sealed override void OnCompleted(Peer peer, in CallOutcome outcome)
     {
-        // A selector that does not observe calls hears only of failures, and counted no start for them.
-        if (ObservesCalls)
+        if (outcome.Started)
         {
             peer.Health.CallEnded();
             Interlocked.Decrement(ref _inFlight);
+            OnReleased(peer);
         }
 
         if (!outcome.Cancelled)
         {
             OnCallCompleted(peer, outcome);
         }
+    }
+
+    /// <summary>Told when a call this selector counted has ended, however it ended (cancelled too).</summary>
+    protected virtual void OnReleased(Peer peer)
+    {
     }
 
     /// <summary>Told of a call that completed or failed (not of cancelled ones).</summary>

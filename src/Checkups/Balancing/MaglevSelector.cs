@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Threading;
 using Checkups.Hashing;
 using Checkups.Health;
 using Checkups.Model;
@@ -12,11 +13,16 @@ namespace Checkups.Balancing;
 /// tried in this call) moves along its own sequence of probe slots (the key's hash mixed with the probe number), so the
 /// keys of one unavailable server spread over all the others in proportion to their slots instead of piling onto one
 /// neighbour; the sequence depends only on the key, so the move is deterministic. With a balance factor, a server with
-/// more calls in flight than ceil(factor × mean) is passed over for the next slot in table order. Calls without a key
-/// are balanced by smooth weighted round robin.
+/// more calls in flight than ceil(factor × mean) is passed over for the next slot in table order; the counts are this
+/// selector's own (calls it started), so the cap and the per-server counts always agree, also across reloads. The walk
+/// is bounded; when no server under the cap turns up, the key's own server (or its probe sequence) is used. Calls
+/// without a key are balanced by smooth weighted round robin.
 /// </summary>
 internal sealed class MaglevSelector : InFlightSelector
 {
+    /// <summary>Slots per server the bounded-load walk may visit before giving up on the bound.</summary>
+    internal const int WalkSlotsPerServer = 8;
+
     /// <summary>Probe slots tried before walking the servers in order.</summary>
     internal const int Probes = 32;
 
@@ -26,6 +32,7 @@ internal sealed class MaglevSelector : InFlightSelector
     private readonly MaglevTable _table;
     private readonly double _balanceFactor;
     private readonly SmoothWeightedRoundRobin _withoutKey;
+    private readonly int[] _loads;
 
     public MaglevSelector(ImmutableArray<Peer> peers, int? tableSize, double? balanceFactor)
     {
@@ -33,6 +40,7 @@ internal sealed class MaglevSelector : InFlightSelector
         _table = MaglevTable.Build(_peers, tableSize ?? MaglevTable.SizeFor(_peers.Length));
         _balanceFactor = balanceFactor ?? 0;
         _withoutKey = new SmoothWeightedRoundRobin(peers);
+        _loads = new int[_peers.Length];
     }
 
     public override bool ObservesCalls => _balanceFactor > 0;
@@ -85,11 +93,11 @@ internal sealed class MaglevSelector : InFlightSelector
 
     public override void OnStarted(Peer peer)
     {
-        if (_balanceFactor > 0)
-        {
-            base.OnStarted(peer);
-        }
+        base.OnStarted(peer);
+        Interlocked.Increment(ref _loads[peer.Index]);
     }
+
+    protected override void OnReleased(Peer peer) => Interlocked.Decrement(ref _loads[peer.Index]);
 
     protected override void OnCallCompleted(Peer peer, in CallOutcome outcome) => _withoutKey.OnCompleted(peer, outcome);
 
@@ -97,10 +105,11 @@ internal sealed class MaglevSelector : InFlightSelector
     {
         // HAProxy's rule with the new call counted: no server may carry more than ceil(factor × (in flight + 1) / servers).
         int cap = (int)Math.Ceiling(_balanceFactor * (ClusterInFlight + 1) / _peers.Length);
-        for (int step = 0; step < _table.Length; step++)
+        int walk = Math.Min(_table.Length, _peers.Length * WalkSlotsPerServer);
+        for (int step = 0; step < walk; step++)
         {
             var peer = _peers[_table[slot]];
-            if (peer.Health.InFlight < cap && Usable(peer, ref context, ref now))
+            if (Volatile.Read(ref _loads[peer.Index]) < cap && Usable(peer, ref context, ref now))
             {
                 return peer;
             }

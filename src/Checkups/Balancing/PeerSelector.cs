@@ -34,4 +34,8 @@ internal abstract class PeerSelector
 /// How long the call took, in <see cref="System.TimeProvider"/> timestamp units; 0 when not measured.
 /// </param>
 /// <param name="Cancelled">Whether the caller cancelled the call: it counts for nothing but releases the server.</param>
-internal readonly record struct CallOutcome(bool Failed, long ElapsedTimestamp, bool Cancelled = false);
+/// <param name="Started">
+/// Whether the selector was told of the call's start (<see cref="PeerSelector.OnStarted"/>); a report made without one
+/// (<c>ReportFailure</c> after <c>SelectPeer</c>) must not release a call in flight that was never counted.
+/// </param>
+internal readonly record struct CallOutcome(bool Failed, long ElapsedTimestamp, bool Cancelled = false, bool Started = false);

@@ -63,23 +63,35 @@ internal sealed class SmoothWeightedRoundRobin : PeerSelector
         var cycle = _cycle;
         if (_whole && cycle is not null)
         {
-            bool anyTried = !context.Tried.IsEmpty;
             long now = 0;
-            for (int step = 0; step < cycle.Length; step++)
+            if (context.Tried.IsEmpty)
             {
-                long position = Interlocked.Increment(ref _cursor);
-                var peer = _peers[cycle[position % cycle.Length]];
-                if (anyTried && context.Tried.Contains(peer.Index))
-                {
-                    continue;
-                }
-
+                var peer = _peers[cycle[Interlocked.Increment(ref _cursor) % cycle.Length]];
                 if (PeerHealth.IsSelectable(peer, ref now))
                 {
                     return peer;
                 }
+            }
+            else
+            {
+                // A retry inside a call takes the next untried server of the sequence without moving the shared cursor,
+                // so other callers' picks keep their proportions.
+                long start = Volatile.Read(ref _cursor) + 1;
+                for (int step = 0; step < cycle.Length; step++)
+                {
+                    var peer = _peers[cycle[(start + step) % cycle.Length]];
+                    if (context.Tried.Contains(peer.Index))
+                    {
+                        continue;
+                    }
 
-                break;
+                    if (PeerHealth.IsSelectable(peer, ref now))
+                    {
+                        return peer;
+                    }
+
+                    break;
+                }
             }
         }
 

@@ -84,7 +84,7 @@ internal sealed class TryLoop
 
             if (!failedResult)
             {
-                Record(upstream, cluster!, peer, new CallOutcome(false, Elapsed(cluster!, attemptStarted)));
+                Record(upstream, cluster!, peer, Outcome(cluster!, false, attemptStarted));
                 return new ValueTask<TResult>(result);
             }
 
@@ -135,15 +135,17 @@ internal sealed class TryLoop
         return _time.GetTimestamp();
     }
 
-    private long Elapsed(Cluster cluster, long attemptStarted) =>
-        cluster.Selector.ObservesCalls ? _time.GetTimestamp() - attemptStarted : 0;
+    private CallOutcome Outcome(Cluster cluster, bool failed, long attemptStarted) =>
+        cluster.Selector.ObservesCalls
+            ? new CallOutcome(failed, _time.GetTimestamp() - attemptStarted, Started: true)
+            : new CallOutcome(failed, 0);
 
     /// <summary>The caller cancelled: not a failure, but a selector that counts calls in flight must hear of it.</summary>
     private static void Release(Cluster cluster, Peer peer)
     {
         if (cluster.Selector.ObservesCalls)
         {
-            cluster.Selector.OnCompleted(peer, new CallOutcome(false, 0, Cancelled: true));
+            cluster.Selector.OnCompleted(peer, new CallOutcome(false, 0, Cancelled: true, Started: true));
         }
     }
 
@@ -197,7 +199,7 @@ internal sealed class TryLoop
                 }
             }
 
-            Record(upstream, current!, peer, new CallOutcome(failed, Elapsed(current!, attemptStarted)));
+            Record(upstream, current!, peer, Outcome(current!, failed, attemptStarted));
             if (!failed)
             {
                 return result;

@@ -36,6 +36,7 @@ internal sealed class PeerHealth
     private int _probeFailures;
     private DateTimeOffset _activeLastModified;
     private IReadOnlyDictionary<string, string> _fields = NoFields;
+    private bool _activeChecks = true;
 
     private static readonly IReadOnlyDictionary<string, string> NoFields = FrozenDictionary<string, string>.Empty;
 
@@ -80,27 +81,32 @@ internal sealed class PeerHealth
     public static bool IsSelectable(Peer peer, ref long now) =>
         !peer.Down && Volatile.Read(ref peer.Health._activeErr) == 0 && !peer.Health.IsPassiveErr(ref now);
 
-    /// <summary>Gets the active status (<see langword="null"/> before the first probe).</summary>
-    public string? ActiveStatus
+    /// <summary>Whether applying <paramref name="result"/> would leave the server <c>err</c> (for the protected rule).</summary>
+    public bool WouldFail(ProbeResult result, int sensibility)
     {
-        get
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                return _activeStatus;
-            }
+            return result.Failed && _probeFailures + 1 >= sensibility;
         }
     }
 
     /// <summary>
     /// Applies one probe's verdict. A failure turns the status to <c>err</c> only at <paramref name="sensibility"/>
-    /// consecutive failures; a success or an <c>unstable</c> verdict resets the count. Returns the status before and after.
+    /// consecutive failures; a success or an <c>unstable</c> verdict resets the count. With <paramref name="protect"/>
+    /// (every server of the upstream fails and this is the one kept), <c>err</c> becomes <c>unstable</c>. Ignored while
+    /// the server's upstream has no active checks. Returns the status before and after.
     /// </summary>
-    public (string? Before, string After) RecordProbe(ProbeResult result, int sensibility)
+    public (string? Before, string After) RecordProbe(ProbeResult result, int sensibility, bool protect = false)
     {
         lock (_gate)
         {
             string? before = _activeStatus;
+            if (!_activeChecks)
+            {
+                // The heartbeat was turned off while this verdict was on its way.
+                return (before, before ?? HealthStatus.Ok);
+            }
+
             string after;
             string? message;
             if (!result.Failed)
@@ -121,29 +127,28 @@ internal sealed class PeerHealth
                 message = before is null ? null : _activeMessage;
             }
 
+            if (protect && after == HealthStatus.Err)
+            {
+                after = HealthStatus.Unstable;
+                message = "protected: every server failed its probe; last error: " + result.Message;
+            }
+
             _fields = result.Fields;
             SetActive(after, message);
             return (before, after);
         }
     }
 
-    /// <summary>Keeps the server selectable as <c>unstable</c> although its probe failed (the upstream's protected mode).</summary>
-    public (string? Before, string After) Protect()
+    /// <summary>
+    /// Turns active checks on or off for this server (its upstream's heartbeat setting). Off forgets the active verdict,
+    /// which would otherwise hold the server out of rotation for good, and makes late verdicts be ignored.
+    /// </summary>
+    public void SetActiveChecks(bool enabled)
     {
         lock (_gate)
         {
-            string? before = _activeStatus;
-            SetActive(HealthStatus.Unstable, "protected: every server failed its probe; last error: " + _activeMessage);
-            return (before, HealthStatus.Unstable);
-        }
-    }
-
-    /// <summary>Forgets the active state (the upstream no longer has active checks).</summary>
-    public void ClearActive()
-    {
-        lock (_gate)
-        {
-            if (_activeStatus is null)
+            _activeChecks = enabled;
+            if (enabled || _activeStatus is null)
             {
                 return;
             }

@@ -37,12 +37,7 @@ internal static class UpstreamBuilder
                 if (!health.TryGetValue(key, out var state))
                 {
                     state = previous is not null && previous.Health.TryGetValue(key, out var kept) ? kept : new PeerHealth(environment.Time, gate);
-                    if (!heartbeat)
-                    {
-                        // Active verdicts of a heartbeat that is now off would hold a server out forever.
-                        state.ClearActive();
-                    }
-
+                    state.SetActiveChecks(heartbeat);
                     health.Add(key, state);
                 }
 

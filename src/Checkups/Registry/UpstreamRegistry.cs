@@ -66,7 +66,11 @@ public sealed class UpstreamRegistry : IDisposable
         ApplyConfiguration(options, CheckupsOptions.SectionName);
     }
 
-    /// <summary>Raised after every applied change, in version order, on the thread that made it. Keep handlers short.</summary>
+    /// <summary>
+    /// Raised after every applied change, in version order, on the thread that made it, while the registry's write lock is
+    /// held (that is what keeps the order). Keep handlers short: a handler may call the registry, but must not wait for
+    /// another thread that changes it.
+    /// </summary>
     public event EventHandler<UpstreamsChangedEventArgs>? Changed;
 
     /// <summary>Gets the configuration version: 0 when empty, incremented by every applied change.</summary>
@@ -402,6 +406,18 @@ public sealed class UpstreamRegistry : IDisposable
                 }
             }
 
+            if (heartbeatChanged || localityChanged)
+            {
+                // The defaults every upstream is built with changed: rebuild those created through the API too.
+                foreach (var upstream in _state.Upstreams.Values)
+                {
+                    if (!fingerprints.ContainsKey(upstream.Name))
+                    {
+                        updated.Add(Build(upstream.Name, upstream.Source));
+                    }
+                }
+            }
+
             var removed = new List<string>();
             foreach (var name in _configured.Keys)
             {
@@ -460,12 +476,16 @@ public sealed class UpstreamRegistry : IDisposable
 
     private void ReplaceClusters(string name, Action<UpstreamOptions> fill)
     {
-        var current = Get(name).Source.Clone();
-        current.Servers.Clear();
-        current.Clusters.Clear();
-        current.NamedClusters.Clear();
-        fill(current);
-        Apply(name, current);
+        // Read, change and commit under the write gate, so a concurrent Update or Delete is not silently undone.
+        lock (_writeGate)
+        {
+            var current = Get(name).Source.Clone();
+            current.Servers.Clear();
+            current.Clusters.Clear();
+            current.NamedClusters.Clear();
+            fill(current);
+            Apply(name, current);
+        }
     }
 
     private Upstream Build(string name, UpstreamOptions source)

@@ -55,6 +55,43 @@ public sealed class InFlightSelectorTests
         Assert.All(registry.Get("api").Clusters[0].Peers, p => Assert.Equal(0, p.Health.InFlight));
     }
 
+    [Theory]
+    [InlineData(BalancingModes.LeastRequests)]
+    [InlineData(BalancingModes.PowerOfTwoChoices)]
+    [InlineData(BalancingModes.Fastest)]
+    public void ReportAfterSelectPeer_NeverReleasesCallsThatWereNotCounted(string mode)
+    {
+        using var registry = Registry(mode, new[] { 1, 1, 1 });
+
+        for (int i = 0; i < 300; i++)
+        {
+            var peer = registry.SelectPeer("api");
+            if (i % 3 == 0)
+            {
+                registry.ReportFailure("api", peer.Host, peer.Port);
+            }
+            else
+            {
+                registry.ReportSuccess("api", peer.Host, peer.Port);
+            }
+        }
+
+        Assert.All(registry.Get("api").Clusters[0].Peers, p => Assert.Equal(0, p.Health.InFlight));
+    }
+
+    [Fact]
+    public void Fastest_ManualSuccessReport_AddsNoLatencySample()
+    {
+        using var registry = Registry(BalancingModes.Fastest, new[] { 1, 1 });
+
+        registry.ReportSuccess("api", "127.0.0.1", 8001);
+        registry.ReportFailure("api", "127.0.0.1", 8002);
+
+        var peers = registry.Get("api").Clusters[0].Peers;
+        Assert.False(peers[0].Health.Latency.HasSamples);
+        Assert.True(peers[1].Health.Latency.HasSamples);
+    }
+
     [Fact]
     public async Task PowerOfTwoChoices_HeldCalls_StayNearlyEven()
     {

@@ -211,6 +211,62 @@ public sealed class MaglevTests
     }
 
     [Fact]
+    public async Task BoundedLoad_OnlyOneServerUsable_StillServesEveryCall()
+    {
+        var upstream = HashUpstream(Enumerable.Repeat(1, 10));
+        upstream.Hash.BalanceFactor = 1.25;
+        for (int i = 1; i < 10; i++)
+        {
+            upstream.Servers[i].Down = true;
+        }
+
+        using var registry = Upstreams.Registry("api", upstream);
+        var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = Enumerable.Range(0, 50)
+            .Select(i => registry.ExecuteAsync<int>("api", (peer, _) => new ValueTask<int>(gate.Task), new ExecuteOptions { HashKey = "k" + i }).AsTask())
+            .ToList();
+
+        Assert.Equal(50, registry.Get("api").Clusters[0].Peers[0].Health.InFlight);
+        gate.SetResult(1);
+        await Task.WhenAll(calls);
+    }
+
+    [Fact]
+    public async Task BoundedLoad_CallsStartedBeforeAnUpdate_DoNotSkewTheNewSnapshot()
+    {
+        var upstream = HashUpstream(Enumerable.Repeat(1, 4));
+        upstream.Hash.BalanceFactor = 1.25;
+        using var registry = Upstreams.Registry("api", upstream);
+        var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = new ExecuteOptions { HashKey = "hot" };
+        var early = Enumerable.Range(0, 8).Select(_ => registry.ExecuteAsync<int>("api", (_, _) => new ValueTask<int>(gate.Task), options).AsTask()).ToList();
+
+        registry.Update("api", HashUpstreamWithFactor(4, 1.25));
+        var inFlight = new Dictionary<int, int>();
+        var late = new List<Task<int>>();
+        for (int call = 1; call <= 8; call++)
+        {
+            late.Add(registry.ExecuteAsync<int>("api", (peer, _) =>
+            {
+                inFlight[peer.Port] = inFlight.GetValueOrDefault(peer.Port) + 1;
+                return new ValueTask<int>(gate.Task);
+            }, options).AsTask());
+            Assert.True(inFlight.Values.Max() <= (int)Math.Ceiling(1.25 * call / 4), $"call {call}: {string.Join(",", inFlight)}");
+        }
+
+        gate.SetResult(1);
+        await Task.WhenAll(early.Concat(late));
+        Assert.All(registry.Get("api").Clusters[0].Peers, p => Assert.Equal(0, p.Health.InFlight));
+    }
+
+    private static UpstreamOptions HashUpstreamWithFactor(int servers, double factor)
+    {
+        var upstream = HashUpstream(Enumerable.Repeat(1, servers));
+        upstream.Hash.BalanceFactor = factor;
+        return upstream;
+    }
+
+    [Fact]
     public async Task BoundedLoad_CallerCancels_ReleasesTheServer()
     {
         var upstream = HashUpstream(Enumerable.Repeat(1, 3));

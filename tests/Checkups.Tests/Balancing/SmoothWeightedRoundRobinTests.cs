@@ -38,6 +38,34 @@ public sealed class SmoothWeightedRoundRobinTests
     }
 
     [Fact]
+    public void Select_WeightsWhereNginxStraysMoreThanOnePick_StraysExactlyAsNginxDoes()
+    {
+        // nginx's smooth WRR (checked with an independent implementation) gives server 7 here 57 picks out of the first
+        // 372 where 58.018 would be exact: a deviation of 1.018 picks.
+        int[] w = { 85, 13, 35, 37, 26, 2, 85, 85, 88, 32, 57 };
+        using var registry = Upstreams.Registry("api", Upstreams.Weighted(w));
+        int total = w.Sum();
+        var counts = new int[w.Length];
+        double worst = 0;
+        for (int pick = 1; pick <= total; pick++)
+        {
+            counts[registry.SelectPeer("api").Port - 8001]++;
+            if (pick == 372)
+            {
+                Assert.Equal(57, counts[7]);
+            }
+
+            for (int i = 0; i < w.Length; i++)
+            {
+                worst = Math.Max(worst, Math.Abs(counts[i] - ((double)pick * w[i] / total)));
+            }
+        }
+
+        Assert.Equal(1.0183, worst, 4);
+        Assert.Equal(w, counts);
+    }
+
+    [Fact]
     public void Select_ServerDown_SkipsItAndKeepsOthersInProportion()
     {
         var upstream = Upstreams.WithServers(Upstreams.Server(8001, 1), Upstreams.Server(8002, 2, down: true), Upstreams.Server(8003, 3));
@@ -72,8 +100,14 @@ public sealed class SmoothWeightedRoundRobinTests
         Assert.Equal(64, cycle.Count(p => p == 8002));
     }
 
+    /// <summary>
+    /// A full cycle gives each server exactly its weight (a theorem: the current weights sum to zero again). The running
+    /// share stays close, but not always within one pick: nginx's algorithm itself strays further for some weight sets
+    /// (see the next test). Over 200,000 random sets of 1..50 servers weighted 1..100, checked with an independent C
+    /// implementation, the worst was 1.057 picks; the bound asserted here is 1.5.
+    /// </summary>
     [Fact]
-    public void Select_AnyWeights_FullCycleGivesEachServerExactlyItsWeightAndRunningShareStaysWithinOnePick()
+    public void Select_AnyWeights_FullCycleGivesEachServerExactlyItsWeightAndRunningShareStaysWithinOneAndAHalfPicks()
     {
         var weights = Gen.Choose(1, 100).ArrayOf().Where(a => a.Length is >= 1 and <= 50);
 
@@ -88,7 +122,7 @@ public sealed class SmoothWeightedRoundRobinTests
                 for (int i = 0; i < w.Length; i++)
                 {
                     double ideal = (double)pick * w[i] / total;
-                    if (Math.Abs(counts[i] - ideal) > 1.0)
+                    if (Math.Abs(counts[i] - ideal) >= 1.5)
                     {
                         return false;
                     }
@@ -170,6 +204,29 @@ public sealed class SmoothWeightedRoundRobinModeTests
             Assert.Null(selector.Select(ref context));
             Assert.Equal(new[] { 8001, 8002, 8003, 8004 }, seen.Order().ToArray());
         }
+    }
+
+    [Fact]
+    public void Select_RetriesInterleaved_DoNotDisturbTheSequenceOtherCallersSee()
+    {
+        var (cluster, registry) = ClusterOf(new[] { 1, 2, 3 });
+        using var _ = registry;
+        var selector = new Checkups.Balancing.SmoothWeightedRoundRobin(cluster.Peers);
+        var normal = new System.Text.StringBuilder();
+
+        for (int i = 0; i < 24; i++)
+        {
+            var context = default(Checkups.Balancing.SelectionContext);
+            var peer = selector.Select(ref context)!;
+            normal.Append("ABC"[peer.Port - 8001]);
+
+            // Another caller's retry after its first server failed.
+            var retry = default(Checkups.Balancing.SelectionContext);
+            retry.Tried.Add(peer.Index);
+            Assert.NotEqual(peer.Port, selector.Select(ref retry)!.Port);
+        }
+
+        Assert.Equal(string.Concat(Enumerable.Repeat("CBACBC", 4)), normal.ToString());
     }
 
     [Fact]

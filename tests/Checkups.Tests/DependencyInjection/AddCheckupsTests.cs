@@ -140,6 +140,23 @@ public sealed class AddCheckupsTests
     }
 
     [Fact]
+    public async Task Reload_DefaultsChange_ApiCreatedUpstreamsAreRebuiltWithThem()
+    {
+        var (host, configuration, _) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+        registry.Update("runtime", Upstreams.WithServers(Upstreams.Server(7001)));
+        Assert.True(registry.Get("runtime").HeartbeatEnabled);
+
+        configuration.Replace(new Dictionary<string, string?>(Valid) { ["Checkups:HeartbeatEnabled"] = "false" });
+
+        Assert.False(registry.Get("runtime").HeartbeatEnabled);
+        Assert.False(registry.Get("api").HeartbeatEnabled);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task Reload_InvalidChange_IsLoggedAndPreviousUpstreamsStay()
     {
         var (host, configuration, logs) = Build(Valid);

@@ -159,6 +159,57 @@ public sealed class HeartbeatServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Protected_RoundAfterRound_StaysUnstableWithoutFlapping()
+    {
+        var changes = new List<(string Server, string Status)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "checkups.heartbeat.status_changes")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) => changes.Add(("?", (string)tags.ToArray().Single(t => t.Key == "checkups.status").Value!)));
+        listener.Start();
+        _probe.Verdicts[8001] = () => ProbeResult.Failure("refused");
+        _probe.Verdicts[8002] = () => ProbeResult.Failure("refused");
+        var (registry, service) = Start(Upstream(2));
+        using var _ = registry;
+        using var __ = service;
+
+        for (int round = 0; round < 4; round++)
+        {
+            await service.RunRoundAsync(CancellationToken.None);
+            Assert.Equal(HealthStatus.Unstable, StatusOf(registry, 8001));
+            Assert.Equal(8001, registry.SelectPeer("api").Port);
+        }
+
+        Assert.Equal(new[] { "err", "unstable" }, changes.Select(c => c.Status).Order());
+    }
+
+    [Fact]
+    public async Task HeartbeatTurnedOffWhileAVerdictIsOnItsWay_TheVerdictIsIgnored()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _probe.Gate = gate.Task;
+        _probe.Verdicts[8001] = () => ProbeResult.Failure("refused");
+        var (registry, service) = Start(Upstream(2));
+        using var _ = registry;
+        using var __ = service;
+
+        var round = service.RunRoundAsync(CancellationToken.None);
+        var off = Upstream(2);
+        off.Heartbeat.Enabled = false;
+        registry.Update("api", off);
+        gate.SetResult();
+        await round;
+
+        Assert.Equal(HealthStatus.Unchecked, StatusOf(registry, 8001));
+        Assert.Contains(8001, Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port));
+    }
+
+    [Fact]
     public async Task NotProtected_EveryServerFails_NoneIsSelectable()
     {
         _probe.Verdicts[8001] = () => ProbeResult.Failure("refused");

@@ -207,10 +207,14 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         return result;
     }
 
-    /// <summary>Applies a round's verdicts to the servers still in their upstreams, then the protected rule.</summary>
+    /// <summary>
+    /// Applies a round's verdicts to the servers still in their upstreams. The protected rule is decided first: when every
+    /// server of an upstream (not counting administratively down ones) would end the round <c>err</c>, the first server not
+    /// down is recorded as <c>unstable</c> instead, so there is never a moment with no selectable server.
+    /// </summary>
     private void Apply(List<(Upstream Upstream, Peer Peer)> work, ProbeResult[] results)
     {
-        var applied = new Dictionary<string, List<Peer>>(StringComparer.OrdinalIgnoreCase);
+        var byUpstream = new Dictionary<string, (Upstream Current, List<(Peer Peer, ProbeResult Result)> Verdicts)>(StringComparer.OrdinalIgnoreCase);
         for (int i = 0; i < work.Count; i++)
         {
             var (probed, peer) = work[i];
@@ -220,36 +224,50 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
                 continue;
             }
 
-            var (before, after) = peer.Health.RecordProbe(results[i], Math.Max(1, current.Source.Heartbeat.Sensibility));
-            Report(current.Name, peer, before, after, results[i].Message);
-            if (!applied.TryGetValue(current.Name, out var peers))
+            if (!byUpstream.TryGetValue(current.Name, out var group))
             {
-                applied[current.Name] = peers = new List<Peer>();
+                byUpstream[current.Name] = group = (current, new List<(Peer, ProbeResult)>());
             }
 
-            peers.Add(peer);
+            group.Verdicts.Add((peer, results[i]));
         }
 
-        foreach (var (name, peers) in applied)
+        foreach (var (upstream, verdicts) in byUpstream.Values)
         {
-            if (!_registry.TryGet(name, out var upstream) || !upstream.Protected || peers.Count == 0)
+            int sensibility = Math.Max(1, upstream.Source.Heartbeat.Sensibility);
+            var kept = upstream.Protected && AllWouldFail(verdicts, sensibility) ? FirstNotDown(upstream) : null;
+            foreach (var (peer, result) in verdicts)
+            {
+                bool protect = kept is not null && ReferenceEquals(kept.Health, peer.Health);
+                var (before, after) = peer.Health.RecordProbe(result, sensibility, protect);
+                if (protect && before != after)
+                {
+                    Log.UpstreamProtected(_logger, upstream.Name, peer.Key);
+                }
+
+                Report(upstream.Name, peer, before, after, result.Message);
+            }
+        }
+    }
+
+    private static bool AllWouldFail(List<(Peer Peer, ProbeResult Result)> verdicts, int sensibility)
+    {
+        bool any = false;
+        foreach (var (peer, result) in verdicts)
+        {
+            if (peer.Down)
             {
                 continue;
             }
 
-            bool allFailed = true;
-            foreach (var peer in peers)
+            any = true;
+            if (!peer.Health.WouldFail(result, sensibility))
             {
-                allFailed &= peer.Health.ActiveStatus == HealthStatus.Err;
-            }
-
-            if (allFailed && FirstNotDown(upstream) is { } first)
-            {
-                var (before, after) = first.Health.Protect();
-                Log.UpstreamProtected(_logger, upstream.Name, first.Key);
-                Report(upstream.Name, first, before, after, null);
+                return false;
             }
         }
+
+        return any;
     }
 
     /// <summary>The first server in default order that is not administratively down: the one protection keeps.</summary>
