@@ -74,12 +74,7 @@ internal sealed class FastestResponse : InFlightSelector
 
     private double Cost(Peer peer, long now, ReadOnlySpan<int> candidates, ref double unsampled)
     {
-        double latency;
-        if (peer.Health.Latency.HasSamples)
-        {
-            latency = peer.Health.Latency.Read(now, _decay);
-        }
-        else
+        if (!peer.Health.Latency.TryRead(now, _decay, out double latency))
         {
             if (unsampled < 0)
             {
@@ -98,10 +93,9 @@ internal sealed class FastestResponse : InFlightSelector
         int sampled = 0;
         foreach (int index in candidates)
         {
-            var latency = _peers[index].Health.Latency;
-            if (latency.HasSamples)
+            if (_peers[index].Health.Latency.TryRead(now, _decay, out double latency))
             {
-                sum += latency.Read(now, _decay);
+                sum += latency;
                 sampled++;
             }
         }

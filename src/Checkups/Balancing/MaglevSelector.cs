@@ -45,8 +45,6 @@ internal sealed class MaglevSelector : InFlightSelector
 
     public override bool ObservesCalls => _balanceFactor > 0;
 
-    internal MaglevTable Table => _table;
-
     public override Peer? Select(ref SelectionContext context)
     {
         if (!context.HasKey)

@@ -14,6 +14,13 @@ namespace Checkups.Balancing;
 /// </summary>
 internal sealed class MaglevTable
 {
+    /// <summary>Slots per server at the least, so shares stay within a fraction of a percent of the weights.</summary>
+    public const int MinSlotsPerServer = 100;
+
+    /// <summary>The most servers a table can name: slots hold 16-bit server indexes, with one value kept for "empty".</summary>
+    public const int MaxServers = ushort.MaxValue;
+
+    private const ushort Empty = ushort.MaxValue;
     private const ulong OffsetSeed = 0x6D61676C65760001UL;
     private const ulong SkipSeed = 0x6D61676C65760002UL;
 
@@ -23,8 +30,9 @@ internal sealed class MaglevTable
     /// </summary>
     private static readonly int[] Ladder = { 100003, 200003, 400009, 800011, 1600033, 3200003, 6400013, 12800009 };
 
-    /// <summary>Slots per server at the least, so shares stay within a fraction of a percent of the weights.</summary>
-    public const int MinSlotsPerServer = 100;
+    private readonly ushort[] _slots;
+
+    private MaglevTable(ushort[] slots) => _slots = slots;
 
     /// <summary>
     /// The default size for <paramref name="servers"/> servers: 100003 for up to 1000 servers, then the next step of the
@@ -44,15 +52,6 @@ internal sealed class MaglevTable
 
         return Ladder[^1];
     }
-
-    /// <summary>The most servers a table can name: slots hold 16-bit server indexes, with one value kept for "empty".</summary>
-    public const int MaxServers = ushort.MaxValue;
-
-    private const ushort Empty = ushort.MaxValue;
-
-    private readonly ushort[] _slots;
-
-    private MaglevTable(ushort[] slots) => _slots = slots;
 
     /// <summary>Gets the number of slots (a prime).</summary>
     public int Length => _slots.Length;

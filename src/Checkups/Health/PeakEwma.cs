@@ -15,23 +15,15 @@ internal sealed class PeakEwma
     private long _stamp;
     private bool _sampled;
 
-    public bool HasSamples
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _sampled;
-            }
-        }
-    }
+    public bool HasSamples => TryRead(0, 1, out _);
 
-    /// <summary>The average as of <paramref name="now"/>, decayed since the last sample; 0 before any sample.</summary>
-    public double Read(long now, double decay)
+    /// <summary>The average as of <paramref name="now"/>, decayed since the last sample; <see langword="false"/> before any sample.</summary>
+    public bool TryRead(long now, double decay, out double average)
     {
         lock (_gate)
         {
-            return _sampled ? _average * Weight(now - _stamp, decay) : 0;
+            average = _sampled ? _average * Weight(now - _stamp, decay) : 0;
+            return _sampled;
         }
     }
 

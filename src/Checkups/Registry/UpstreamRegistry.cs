@@ -82,9 +82,6 @@ public sealed class UpstreamRegistry : IDisposable
     /// <summary>Gets how many probes of one heartbeat round run at once.</summary>
     public int HeartbeatConcurrency { get; private set; }
 
-    /// <summary>Gets the clock the registry uses.</summary>
-    internal TimeProvider TimeProvider => _time;
-
     /// <summary>Gets the current snapshot of every upstream.</summary>
     /// <returns>The upstreams, in no particular order.</returns>
     public IReadOnlyCollection<Upstream> GetAll() => Volatile.Read(ref _state).Upstreams.Values;
