@@ -21,9 +21,16 @@ public sealed class HeartbeatServiceTests : IDisposable
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     private readonly ManualTimeProvider _time = new();
     private readonly ScriptedProbe _probe = new();
-    private readonly CheckupsMetrics _metrics = new();
+    private readonly TestMeterFactory _meters = new();
+    private readonly CheckupsMetrics _metrics;
 
-    public void Dispose() => _metrics.Dispose();
+    public HeartbeatServiceTests() => _metrics = new CheckupsMetrics(_meters);
+
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        _meters.Dispose();
+    }
 
     private UpstreamOptions Upstream(int servers, int sensibility = 1, bool isProtected = true)
     {
@@ -63,7 +70,7 @@ public sealed class HeartbeatServiceTests : IDisposable
             signal.TrySetResult();
         }
 
-        return signal.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        return signal.Task.WaitAsync(TimeSpan.FromSeconds(60));
     }
 
     private static string StatusOf(UpstreamRegistry registry, int port) => Upstreams.StatusOf(registry, port).Status;
@@ -161,17 +168,7 @@ public sealed class HeartbeatServiceTests : IDisposable
     [Fact]
     public async Task Protected_RoundAfterRound_StaysUnstableWithoutFlapping()
     {
-        var changes = new List<(string Server, string Status)>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Name == "checkups.heartbeat.status_changes")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) => changes.Add(("?", (string)tags.ToArray().Single(t => t.Key == "checkups.status").Value!)));
-        listener.Start();
+        using var recorder = new MetricRecorder(_meters);
         _probe.Verdicts[8001] = () => ProbeResult.Failure("refused");
         _probe.Verdicts[8002] = () => ProbeResult.Failure("refused");
         var (registry, service) = Start(Upstream(2));
@@ -185,7 +182,7 @@ public sealed class HeartbeatServiceTests : IDisposable
             Assert.Equal(8001, registry.SelectPeer("api").Port);
         }
 
-        Assert.Equal(new[] { "err", "unstable" }, changes.Select(c => c.Status).Order());
+        Assert.Equal(new[] { "err", "unstable" }, recorder.Tags("checkups.heartbeat.status_changes", "checkups.status").Order());
     }
 
     [Fact]
@@ -285,7 +282,7 @@ public sealed class HeartbeatServiceTests : IDisposable
         var round = service.RunRoundAsync(CancellationToken.None);
         Assert.False(round.IsCompleted);
         _time.Advance(TimeSpan.FromSeconds(2));
-        await round.WaitAsync(TimeSpan.FromSeconds(10));
+        await round.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal("timeout after 2000 ms", Upstreams.StatusOf(registry, 8001).Msg);
         hang.SetResult(true);
@@ -317,7 +314,7 @@ public sealed class HeartbeatServiceTests : IDisposable
 
         var threeRunning = _probe.WhenRunning(3);
         _time.Advance(Interval);
-        await threeRunning.WaitAsync(TimeSpan.FromSeconds(10));
+        await threeRunning.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(3, _probe.Running);
         for (int tick = 0; tick < 5; tick++)
@@ -405,31 +402,7 @@ public sealed class HeartbeatServiceTests : IDisposable
     [Fact]
     public async Task Metrics_StatusChangesAndDurationsAreRecorded()
     {
-        var changes = new List<string>();
-        int probeDurations = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == CheckupsMetrics.MeterName)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            if (instrument.Name == "checkups.heartbeat.status_changes")
-            {
-                changes.Add((string)tags.ToArray().Single(t => t.Key == "checkups.status").Value!);
-            }
-        });
-        listener.SetMeasurementEventCallback<double>((instrument, _, _, _) =>
-        {
-            if (instrument.Name == "checkups.heartbeat.probe.duration")
-            {
-                Interlocked.Increment(ref probeDurations);
-            }
-        });
-        listener.Start();
+        using var recorder = new MetricRecorder(_meters);
         _probe.Verdicts[8001] = () => ProbeResult.Failure("refused");
         var (registry, service) = Start(Upstream(2));
         using var _ = registry;
@@ -439,7 +412,7 @@ public sealed class HeartbeatServiceTests : IDisposable
         _probe.Verdicts[8001] = () => ProbeResult.Ok();
         await service.RunRoundAsync(CancellationToken.None);
 
-        Assert.Equal(new[] { "err", "ok" }, changes);
-        Assert.Equal(4, probeDurations);
+        Assert.Equal(new[] { "err", "ok" }, recorder.Tags("checkups.heartbeat.status_changes", "checkups.status"));
+        Assert.Equal(4, recorder.Count("checkups.heartbeat.probe.duration"));
     }
 }

@@ -28,20 +28,33 @@ public sealed class MariaDbServer : IAsyncLifetime
             "mariadb-install-db",
             new[] { "--no-defaults", "--datadir=" + data, "--user=root", "--auth-root-authentication-method=normal", "--skip-test-db" },
             Bound);
-        Port = ServerProcess.FreePort();
-        _process = ServerProcess.Start("mariadbd", new[]
+        // A free port can be taken by another process before the server binds it: then start again on another (3 tries).
+        for (int attempt = 1; ; attempt++)
         {
-            "--no-defaults",
-            "--datadir=" + data,
-            "--port=" + Port.ToString(CultureInfo.InvariantCulture),
-            "--bind-address=127.0.0.1",
-            "--socket=" + socket,
-            "--pid-file=" + Path.Combine(_directory, "mysqld.pid"),
-            "--user=root",
-            "--skip-log-bin",
-            "--skip-name-resolve",
-        });
-        await _process.WaitForOutputAsync("ready for connections", Bound);
+            Port = ServerProcess.FreePort();
+            _process = ServerProcess.Start("mariadbd", new[]
+            {
+                "--no-defaults",
+                "--datadir=" + data,
+                "--port=" + Port.ToString(CultureInfo.InvariantCulture),
+                "--bind-address=127.0.0.1",
+                "--socket=" + socket,
+                "--pid-file=" + Path.Combine(_directory, "mysqld.pid"),
+                "--user=root",
+                "--skip-log-bin",
+                "--skip-name-resolve",
+            });
+            try
+            {
+                await _process.WaitForOutputAsync("ready for connections", Bound);
+                break;
+            }
+            catch (TimeoutException) when (attempt < 3 && _process.Output.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                await _process.DisposeAsync();
+            }
+        }
+
         await ServerProcess.RunAsync(
             "mariadb",
             new[] { "--no-defaults", "--socket=" + socket, "-uroot", "-e", $"CREATE USER '{User}'@'%' IDENTIFIED BY '{Password}';" },

@@ -37,7 +37,8 @@ public static class Probing
     {
         var clock = time ?? new ManualTimeProvider();
         using var registry = Upstreams.Registry("probed", upstream, clock);
-        using var metrics = new CheckupsMetrics();
+        using var meters = new TestMeterFactory();
+        using var metrics = new CheckupsMetrics(meters);
         using var service = new HeartbeatService(registry, new[] { probe }, clock, metrics);
         var round = service.RunRoundAsync(CancellationToken.None);
         whileRunning?.Invoke();

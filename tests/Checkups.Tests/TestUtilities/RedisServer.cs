@@ -23,7 +23,22 @@ public sealed class RedisServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>Starts a server; a free port taken by another process before the server bound it is retried (3 tries at most).</summary>
     public static async Task<RedisServer> StartAsync(string? password = null, int? replicaOf = null)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(password, replicaOf);
+            }
+            catch (PortTakenException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
+    private static async Task<RedisServer> StartOnceAsync(string? password, int? replicaOf)
     {
         int port = ServerProcess.FreePort();
         string directory = ServerProcess.NewTempDirectory();
@@ -57,9 +72,15 @@ public sealed class RedisServer : IAsyncDisposable
                 await process.WaitForOutputAsync("MASTER <-> REPLICA sync: Finished with success", Bound);
             }
         }
-        catch
+        catch (Exception ex)
         {
+            bool taken = process.Output.Contains("Address already in use", StringComparison.Ordinal);
             await server.DisposeAsync();
+            if (taken)
+            {
+                throw new PortTakenException(ex);
+            }
+
             throw;
         }
 

@@ -165,3 +165,6 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 }
+
+/// <summary>A server could not bind the free port it was given: another process took it first. Start again on another.</summary>
+public sealed class PortTakenException(Exception inner) : Exception("the free port was taken before the server bound it", inner);

@@ -26,7 +26,11 @@ public sealed class TcpProbeTests
     [Fact]
     public async Task Round_ClosedPort_IsErrWithTheSocketError()
     {
-        var status = await Probing.RoundAsync(new TcpProbe(), Probing.Upstream("tcp", ServerProcess.FreePort()));
+        // Bound but not listening: the port stays ours (no parallel test can take it) and refuses connections.
+        using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+
+        var status = await Probing.RoundAsync(new TcpProbe(), Probing.Upstream("tcp", ((IPEndPoint)closed.LocalEndPoint!).Port));
 
         Assert.Equal(HealthStatus.Err, status.Status);
         Assert.Equal("Connection refused", status.Msg);
