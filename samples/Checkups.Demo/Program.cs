@@ -94,7 +94,7 @@ Print("\nPhase 2: bravo stopped; its first failure marks it err and the call is 
 
 backends[0].Healthy = false;
 var sick = await WaitForStatusAsync(backends[0], HealthStatus.Err);
-Console.WriteLine($"\nPhase 3: alpha's /health answers 503; the heartbeat marks it {sick.Status} ({sick.Msg})");
+Console.WriteLine($"\nPhase 3: alpha's /health answers 503; the heartbeat marks it {sick.Status} ({sick.Message})");
 var whileSick = await SendAsync(30);
 Print("  30 requests meanwhile:", whileSick);
 backends[0].Healthy = true;

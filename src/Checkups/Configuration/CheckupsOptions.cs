@@ -35,4 +35,7 @@ public sealed class CheckupsOptions
     /// <value>Default empty.</value>
     public IDictionary<string, UpstreamOptions> Upstreams { get; } =
         new Dictionary<string, UpstreamOptions>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Gets or sets what binding from configuration found (problems, whether the section was there); null when set in code only.</summary>
+    internal ConfigurationBinding? Binding { get; set; }
 }

@@ -4,57 +4,61 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Globalization;
 using Checkups.Balancing;
-using Microsoft.Extensions.Options;
 
 namespace Checkups.Configuration;
 
 /// <summary>
 /// Checks options whole and reports every problem at once, each prefixed with its configuration path,
-/// e.g. <c>Checkups:Upstreams:api:Clusters:0:Servers:1:Port must be between 1 and 65535 (was 70000)</c>.
+/// e.g. <c>Checkups:Upstreams:api:Clusters:0:Servers:1:Port must be between 1 and 65535 (was 70000)</c>. Values that would
+/// only fail later (an infinite factor, a time span no timer accepts, a table too large to build) are rejected here.
 /// </summary>
-internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOptions>
+internal static class CheckupsOptionsValidator
 {
     internal const int MaxWeight = 1_000_000;
     internal const int MinTableSize = 1009;
     internal const int MaxKetamaWeight = 10_000;
 
+    /// <summary>The largest Maglev table: the top of the default ladder (65,535 servers at 100 slots each fit below it).</summary>
+    internal const int MaxTableSize = 12_800_009;
+
+    /// <summary>The longest time span timers and <see cref="System.Threading.CancellationTokenSource"/> accept (about 49.7 days).</summary>
+    internal static readonly TimeSpan MaxTimerSpan = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     private static readonly SearchValues<char> TokenCharacters = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-");
+    private static readonly SearchValues<char> HeaderNameCharacters = SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
-    public ValidateOptionsResult Validate(string? name, CheckupsOptions options)
-    {
-        var errors = Validate(options, CheckupsOptions.SectionName);
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-
-    public static List<string> Validate(CheckupsOptions options, string prefix)
+    /// <summary>Validates the global settings and every upstream of <paramref name="options"/>.</summary>
+    public static List<string> Validate(CheckupsOptions options, string prefix, IReadOnlySet<string> probeTypes)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var errors = new List<string>();
-        if (options.HeartbeatInterval <= TimeSpan.Zero)
-        {
-            errors.Add(Invariant($"{prefix}:HeartbeatInterval must be greater than zero (was {options.HeartbeatInterval})"));
-        }
-
-        if (options.HeartbeatConcurrency < 1)
-        {
-            errors.Add(Invariant($"{prefix}:HeartbeatConcurrency must be at least 1 (was {options.HeartbeatConcurrency})"));
-        }
-
-        if (options.LocalZone is { } zone && string.IsNullOrWhiteSpace(zone))
-        {
-            errors.Add(Invariant($"{prefix}:LocalZone must be null or non-empty (was '{zone}')"));
-        }
-
-        var locality = new Locality(options.LocalZone, options.PreferLocalAddresses);
+        var settings = Registry.CheckupsSettings.From(options);
+        var errors = ValidateSettings(settings, prefix);
         foreach (var (name, upstream) in options.Upstreams)
         {
-            ValidateUpstream(name, upstream, Invariant($"{prefix}:Upstreams:{name}"), locality, prefix, errors);
+            ValidateUpstream(name, upstream, Invariant($"{prefix}:Upstreams:{name}"), settings.Locality, prefix, probeTypes, errors);
         }
 
         return errors;
     }
 
-    public static void ValidateUpstream(string? name, UpstreamOptions? upstream, string path, Locality locality, string prefix, List<string> errors)
+    public static List<string> ValidateSettings(Registry.CheckupsSettings settings, string prefix)
+    {
+        var errors = new List<string>();
+        ValidateTimer(settings.HeartbeatInterval, Invariant($"{prefix}:HeartbeatInterval"), errors);
+        if (settings.HeartbeatConcurrency < 1)
+        {
+            errors.Add(Invariant($"{prefix}:HeartbeatConcurrency must be at least 1 (was {settings.HeartbeatConcurrency})"));
+        }
+
+        if (settings.Locality.Zone is { } zone && string.IsNullOrWhiteSpace(zone))
+        {
+            errors.Add(Invariant($"{prefix}:LocalZone must be null or non-empty (was '{zone}')"));
+        }
+
+        return errors;
+    }
+
+    public static void ValidateUpstream(string? name, UpstreamOptions? upstream, string path, Locality locality, string prefix, IReadOnlySet<string> probeTypes, List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(name))
         {
@@ -77,21 +81,28 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
             ValidateModeOptions(upstream, path, locality, prefix, errors);
         }
 
-        ValidateHeartbeat(upstream.Heartbeat, Invariant($"{path}:Heartbeat"), errors);
+        ValidateHeartbeat(upstream.Heartbeat, Invariant($"{path}:Heartbeat"), probeTypes, errors);
 
         if (upstream.Try is < 1)
         {
             errors.Add(Invariant($"{path}:Try must be at least 1 (was {upstream.Try})"));
         }
 
-        if (upstream.TryTimeout is { } tryTimeout && tryTimeout <= TimeSpan.Zero)
+        if (upstream.TryTimeout is { } tryTimeout)
         {
-            errors.Add(Invariant($"{path}:TryTimeout must be greater than zero (was {tryTimeout})"));
+            ValidateTimer(tryTimeout, Invariant($"{path}:TryTimeout"), errors);
         }
 
-        ValidatePositive(upstream.Timeouts.Connect, Invariant($"{path}:Timeouts:Connect"), errors);
-        ValidatePositive(upstream.Timeouts.Send, Invariant($"{path}:Timeouts:Send"), errors);
-        ValidatePositive(upstream.Timeouts.Read, Invariant($"{path}:Timeouts:Read"), errors);
+        ValidateTimer(upstream.Timeouts.Connect, Invariant($"{path}:Timeouts:Connect"), errors);
+        ValidateTimer(upstream.Timeouts.Send, Invariant($"{path}:Timeouts:Send"), errors);
+        ValidateTimer(upstream.Timeouts.Read, Invariant($"{path}:Timeouts:Read"), errors);
+        for (int i = 0; i < upstream.FailureStatuses.Count; i++)
+        {
+            if (upstream.FailureStatuses[i] is < 100 or > 599)
+            {
+                errors.Add(Invariant($"{path}:FailureStatuses:{i} must be a status code from 100 to 599 (was {upstream.FailureStatuses[i]})"));
+            }
+        }
 
         int forms = (upstream.Servers.Count > 0 ? 1 : 0) + (upstream.Clusters.Count > 0 ? 1 : 0) + (upstream.NamedClusters.Count > 0 ? 1 : 0);
         if (forms == 0)
@@ -105,30 +116,30 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
 
         if (upstream.Servers.Count > 0)
         {
-            ValidateServers(upstream.Servers, Invariant($"{path}:Servers"), errors);
+            ServerListValidator.ValidateServers(upstream.Servers, Invariant($"{path}:Servers"), errors);
         }
 
         for (int i = 0; i < upstream.Clusters.Count; i++)
         {
-            ValidateCluster(upstream.Clusters[i], Invariant($"{path}:Clusters:{i}"), errors);
+            ServerListValidator.ValidateCluster(upstream.Clusters[i], Invariant($"{path}:Clusters:{i}"), errors);
         }
 
         if (SelectorFactory.IsKnown(upstream.Mode) && BalancingModes.IsHashing(SelectorFactory.Canonical(upstream.Mode)))
         {
-            ValidateClusterSizes(upstream, path, errors);
+            ServerListValidator.ValidateClusterSizes(upstream, path, errors);
         }
 
         if (string.Equals(upstream.Hash.Algorithm, HashAlgorithms.Ketama, StringComparison.Ordinal))
         {
-            ValidateKetamaWeight(upstream.Servers, Invariant($"{path}:Servers"), errors);
+            ServerListValidator.ValidateKetamaWeight(upstream.Servers, Invariant($"{path}:Servers"), errors);
             for (int i = 0; i < upstream.Clusters.Count; i++)
             {
-                ValidateKetamaWeight(upstream.Clusters[i]?.Servers, Invariant($"{path}:Clusters:{i}:Servers"), errors);
+                ServerListValidator.ValidateKetamaWeight(upstream.Clusters[i]?.Servers, Invariant($"{path}:Clusters:{i}:Servers"), errors);
             }
 
             foreach (var (clusterName, cluster) in upstream.NamedClusters)
             {
-                ValidateKetamaWeight(cluster?.Servers, Invariant($"{path}:NamedClusters:{clusterName}:Servers"), errors);
+                ServerListValidator.ValidateKetamaWeight(cluster?.Servers, Invariant($"{path}:NamedClusters:{clusterName}:Servers"), errors);
             }
         }
 
@@ -145,15 +156,15 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
                 errors.Add(Invariant($"{clusterPath} must not be named with a number (was '{clusterName}'); use Clusters for levels"));
             }
 
-            ValidateCluster(cluster, clusterPath, errors);
+            ServerListValidator.ValidateCluster(cluster, clusterPath, errors);
         }
     }
 
-    private static void ValidateHeartbeat(HeartbeatOptions heartbeat, string path, List<string> errors)
+    private static void ValidateHeartbeat(HeartbeatOptions heartbeat, string path, IReadOnlySet<string> probeTypes, List<string> errors)
     {
-        if (string.IsNullOrWhiteSpace(heartbeat.Type))
+        if (string.IsNullOrWhiteSpace(heartbeat.Type) || !probeTypes.Contains(heartbeat.Type))
         {
-            errors.Add(Invariant($"{path}:Type must name a probe (tcp, http, redis, mysql or a registered one)"));
+            errors.Add(Invariant($"{path}:Type must name a probe: one of {string.Join(", ", probeTypes.Order(StringComparer.Ordinal))} (was '{heartbeat.Type}')"));
         }
 
         if (heartbeat.Sensibility < 1)
@@ -167,9 +178,14 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
             errors.Add(Invariant($"{path}:Http:Method must be an HTTP method such as GET or HEAD (was '{http.Method}')"));
         }
 
-        if (string.IsNullOrEmpty(http.Path) || http.Path[0] != '/' || http.Path.Any(char.IsWhiteSpace))
+        if (string.IsNullOrEmpty(http.Path) || http.Path[0] != '/' || http.Path.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
         {
-            errors.Add(Invariant($"{path}:Http:Path must start with '/' and contain no spaces (was '{http.Path}')"));
+            errors.Add(Invariant($"{path}:Http:Path must start with '/' and contain no spaces or control characters (was '{Printable(http.Path)}')"));
+        }
+
+        if (http.Host is { } host && (host.Length == 0 || host.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+        {
+            errors.Add(Invariant($"{path}:Http:Host must be a host name without spaces, CR, LF or other control characters (was '{Printable(host)}')"));
         }
 
         foreach (string code in http.Statuses.Keys)
@@ -201,29 +217,29 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
             errors.Add(Invariant($"{path}:Hash:Algorithm must be one of {HashAlgorithms.Maglev}, {HashAlgorithms.Ketama} (was '{hash.Algorithm}')"));
         }
 
-        if (hash.TableSize is { } size && (size < MinTableSize || !MaglevTable.IsPrime(size)))
+        if (hash.TableSize is { } size && (size < MinTableSize || size > MaxTableSize || !MaglevTable.IsPrime(size)))
         {
-            errors.Add(Invariant($"{path}:Hash:TableSize must be a prime number of at least {MinTableSize} (was {size})"));
+            errors.Add(Invariant($"{path}:Hash:TableSize must be a prime number from {MinTableSize} to {MaxTableSize} (was {size})"));
         }
 
-        if (hash.BalanceFactor is { } factor && !(factor >= 1.0))
+        if (hash.BalanceFactor is { } factor && !(factor >= 1.0 && double.IsFinite(factor)))
         {
-            errors.Add(Invariant($"{path}:Hash:BalanceFactor must be at least 1 (was {factor})"));
+            errors.Add(Invariant($"{path}:Hash:BalanceFactor must be a finite number of at least 1 (was {factor})"));
         }
 
         if (mode == BalancingModes.HeaderHash && string.IsNullOrWhiteSpace(hash.Header))
         {
             errors.Add(Invariant($"{path}:Hash:Header must name a request header in mode {BalancingModes.HeaderHash}"));
         }
-
-        if (upstream.Fastest.DecayTime <= TimeSpan.Zero)
+        else if (hash.Header is { Length: > 0 } header && header.AsSpan().IndexOfAnyExcept(HeaderNameCharacters) >= 0)
         {
-            errors.Add(Invariant($"{path}:Fastest:DecayTime must be greater than zero (was {upstream.Fastest.DecayTime})"));
+            errors.Add(Invariant($"{path}:Hash:Header must be a header name: letters, digits and !#$%&'*+-.^_`|~ only (was '{Printable(header)}')"));
         }
 
-        if (upstream.Fastest.FailurePenalty < TimeSpan.Zero)
+        ValidateTimer(upstream.Fastest.DecayTime, Invariant($"{path}:Fastest:DecayTime"), errors);
+        if (upstream.Fastest.FailurePenalty < TimeSpan.Zero || upstream.Fastest.FailurePenalty > MaxTimerSpan)
         {
-            errors.Add(Invariant($"{path}:Fastest:FailurePenalty must not be negative (was {upstream.Fastest.FailurePenalty})"));
+            errors.Add(Invariant($"{path}:Fastest:FailurePenalty must be from 0 to {MaxTimerSpan} (was {upstream.Fastest.FailurePenalty})"));
         }
 
         if (!(upstream.LocalFirst.PanicThreshold is >= 0.0 and <= 1.0))
@@ -237,149 +253,26 @@ internal sealed class CheckupsOptionsValidator : IValidateOptions<CheckupsOption
         }
     }
 
-    private static void ValidateClusterSizes(UpstreamOptions upstream, string path, List<string> errors)
+    /// <summary>A span a timer or a cancellation source will be armed with: greater than zero and at most <see cref="MaxTimerSpan"/>.</summary>
+    internal static void ValidateTimer(TimeSpan value, string path, List<string> errors)
     {
-        void Check(IList<ServerOptions>? servers, string at)
+        if (value <= TimeSpan.Zero || value > MaxTimerSpan)
         {
-            if (servers is { Count: > MaglevTable.MaxServers })
-            {
-                errors.Add(Invariant($"{at} has {servers.Count} servers; a hashing cluster holds at most {MaglevTable.MaxServers}"));
-            }
-        }
-
-        Check(upstream.Servers, Invariant($"{path}:Servers"));
-        for (int i = 0; i < upstream.Clusters.Count; i++)
-        {
-            Check(upstream.Clusters[i]?.Servers, Invariant($"{path}:Clusters:{i}:Servers"));
-        }
-
-        foreach (var (clusterName, cluster) in upstream.NamedClusters)
-        {
-            Check(cluster?.Servers, Invariant($"{path}:NamedClusters:{clusterName}:Servers"));
+            errors.Add(Invariant($"{path} must be greater than zero and at most {MaxTimerSpan} (was {value})"));
         }
     }
 
-    private static void ValidateKetamaWeight(IList<ServerOptions>? servers, string path, List<string> errors)
+    /// <summary>A value as it may be quoted in an error: control characters escaped, at most 100 characters.</summary>
+    internal static string Printable(string value)
     {
-        long total = 0;
-        foreach (var server in servers ?? Array.Empty<ServerOptions>())
+        var text = new System.Text.StringBuilder();
+        foreach (char c in value.Length > 100 ? value[..100] : value)
         {
-            total += server is { Weight: > 0 } ? server.Weight : 0;
+            text.Append(char.IsControl(c) ? Invariant($"\\u{(int)c:x4}") : c.ToString());
         }
 
-        // Every unit of weight is 160 points on the ring, built in memory.
-        if (total > MaxKetamaWeight)
-        {
-            errors.Add(Invariant($"{path} has a total weight of {total}; the ketama ring allows at most {MaxKetamaWeight} per cluster"));
-        }
+        return value.Length > 100 ? text.Append('…').ToString() : text.ToString();
     }
 
-    private static void ValidateCluster(ClusterOptions? cluster, string path, List<string> errors)
-    {
-        if (cluster is null)
-        {
-            errors.Add(Invariant($"{path} must not be null"));
-            return;
-        }
-
-        ValidateServers(cluster.Servers, Invariant($"{path}:Servers"), errors);
-    }
-
-    private static void ValidateServers(IList<ServerOptions> servers, string path, List<string> errors)
-    {
-        if (servers.Count == 0)
-        {
-            errors.Add(Invariant($"{path} must contain at least one server"));
-            return;
-        }
-
-        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        for (int i = 0; i < servers.Count; i++)
-        {
-            string serverPath = Invariant($"{path}:{i}");
-            var server = servers[i];
-            if (server is null)
-            {
-                errors.Add(Invariant($"{serverPath} must not be null"));
-                continue;
-            }
-
-            bool hostOk = ValidateHost(server.Host, serverPath, errors);
-            if (server.Port is < 1 or > 65535)
-            {
-                errors.Add(Invariant($"{serverPath}:Port must be between 1 and 65535 (was {server.Port})"));
-            }
-            else if (hostOk)
-            {
-                string key = Model.Peer.FormatKey(Model.Peer.NormalizeHost(server.Host), server.Port);
-                if (seen.TryGetValue(key, out int first))
-                {
-                    errors.Add(Invariant($"{serverPath} duplicates {key} already listed at {path}:{first}"));
-                }
-                else
-                {
-                    seen.Add(key, i);
-                }
-            }
-
-            if (server.Weight is < 1 or > MaxWeight)
-            {
-                errors.Add(Invariant($"{serverPath}:Weight must be between 1 and {MaxWeight} (was {server.Weight})"));
-            }
-
-            if (server.MaxFails < 0)
-            {
-                errors.Add(Invariant($"{serverPath}:MaxFails must not be negative (was {server.MaxFails})"));
-            }
-
-            if (server.FailTimeout < TimeSpan.Zero)
-            {
-                errors.Add(Invariant($"{serverPath}:FailTimeout must not be negative (was {server.FailTimeout})"));
-            }
-            else if (server.MaxFails > 0 && server.FailTimeout == TimeSpan.Zero)
-            {
-                errors.Add(Invariant($"{serverPath}:FailTimeout must be greater than zero when MaxFails is set (was {server.FailTimeout})"));
-            }
-
-            if (server.Zone is { } zone && string.IsNullOrWhiteSpace(zone))
-            {
-                errors.Add(Invariant($"{serverPath}:Zone must be null or non-empty (was '{zone}')"));
-            }
-
-            foreach (var key in server.Metadata.Keys)
-            {
-                if (string.IsNullOrWhiteSpace(key))
-                {
-                    errors.Add(Invariant($"{serverPath}:Metadata must not contain an empty key"));
-                }
-            }
-        }
-    }
-
-    private static bool ValidateHost(string? host, string serverPath, List<string> errors)
-    {
-        if (string.IsNullOrWhiteSpace(host))
-        {
-            errors.Add(Invariant($"{serverPath}:Host must not be empty"));
-            return false;
-        }
-
-        if (Uri.CheckHostName(Model.Peer.NormalizeHost(host)) == UriHostNameType.Unknown)
-        {
-            errors.Add(Invariant($"{serverPath}:Host must be a host name or IP address without scheme or port (was '{host}')"));
-            return false;
-        }
-
-        return true;
-    }
-
-    private static void ValidatePositive(TimeSpan value, string path, List<string> errors)
-    {
-        if (value <= TimeSpan.Zero)
-        {
-            errors.Add(Invariant($"{path} must be greater than zero (was {value})"));
-        }
-    }
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+    internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -8,15 +8,4 @@ public sealed class ClusterOptions
     /// <summary>Gets the servers of the cluster.</summary>
     /// <value>Default empty; a cluster must have at least one server.</value>
     public IList<ServerOptions> Servers { get; } = new List<ServerOptions>();
-
-    internal ClusterOptions Clone()
-    {
-        var copy = new ClusterOptions();
-        foreach (var server in Servers)
-        {
-            copy.Servers.Add(server?.Clone()!);
-        }
-
-        return copy;
-    }
 }

@@ -12,6 +12,4 @@ public sealed class FastestResponseOptions
     /// <summary>Gets or sets the latency a failed call counts as, when it took less.</summary>
     /// <value>Default 1 second.</value>
     public TimeSpan FailurePenalty { get; set; } = TimeSpan.FromSeconds(1);
-
-    internal FastestResponseOptions Clone() => (FastestResponseOptions)MemberwiseClone();
 }

@@ -21,8 +21,6 @@ public sealed class HashOptions
     /// <summary>Gets or sets the request header whose value is the key in <c>header_hash</c> mode (the path when it is absent).</summary>
     /// <value>Default <see langword="null"/>; required for <c>header_hash</c>.</value>
     public string? Header { get; set; }
-
-    internal HashOptions Clone() => (HashOptions)MemberwiseClone();
 }
 
 /// <summary>The names of the placement algorithms of <see cref="HashOptions.Algorithm"/>.</summary>

@@ -23,24 +23,15 @@ public sealed class HeartbeatOptions
 
     /// <summary>Gets the options of the <c>http</c> probe.</summary>
     /// <value>Default <c>GET /</c>, 2xx and 3xx alive.</value>
-    public HttpProbeOptions Http { get; private set; } = new();
+    public HttpProbeOptions Http { get; } = new();
 
     /// <summary>Gets the options of the <c>redis</c> probe.</summary>
     /// <value>Default no authentication.</value>
-    public RedisProbeOptions Redis { get; private set; } = new();
+    public RedisProbeOptions Redis { get; } = new();
 
     /// <summary>Gets the options of the <c>mysql</c> probe.</summary>
     /// <value>Default handshake only.</value>
-    public MySqlProbeOptions MySql { get; private set; } = new();
-
-    internal HeartbeatOptions Clone()
-    {
-        var copy = (HeartbeatOptions)MemberwiseClone();
-        copy.Http = Http.Clone();
-        copy.Redis = (RedisProbeOptions)Redis.CloneShallow();
-        copy.MySql = (MySqlProbeOptions)MySql.CloneShallow();
-        return copy;
-    }
+    public MySqlProbeOptions MySql { get; } = new();
 }
 
 /// <summary>The names of the built-in probes of <see cref="HeartbeatOptions.Type"/>.</summary>
@@ -87,22 +78,6 @@ public sealed class HttpProbeOptions
     /// </summary>
     /// <value>Default empty.</value>
     public IList<string> AliveStatuses { get; } = new List<string>();
-
-    internal HttpProbeOptions Clone()
-    {
-        var copy = new HttpProbeOptions { Method = Method, Path = Path, Host = Host };
-        foreach (var (code, alive) in Statuses)
-        {
-            copy.Statuses[code] = alive;
-        }
-
-        foreach (var alive in AliveStatuses)
-        {
-            copy.AliveStatuses.Add(alive);
-        }
-
-        return copy;
-    }
 }
 
 /// <summary>Credentials a probe may log in with. Never logged or reported.</summary>
@@ -115,8 +90,6 @@ public abstract class ProbeCredentials
     /// <summary>Gets or sets the password.</summary>
     /// <value>Default <see langword="null"/>: no authentication.</value>
     public string? Password { get; set; }
-
-    internal ProbeCredentials CloneShallow() => (ProbeCredentials)MemberwiseClone();
 }
 
 /// <summary>Options of the <c>redis</c> probe: AUTH with <see cref="ProbeCredentials.Password"/> (and <see cref="ProbeCredentials.User"/> for ACL users).</summary>

@@ -9,6 +9,4 @@ public sealed class LocalFirstOptions
     /// </summary>
     /// <value>Default 0.2; 0 to 1.</value>
     public double PanicThreshold { get; set; } = 0.2;
-
-    internal LocalFirstOptions Clone() => (LocalFirstOptions)MemberwiseClone();
 }

@@ -1,7 +1,34 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Checkups.Configuration;
 
-/// <summary>Source-generated JSON for options: used to tell whether a reloaded upstream changed.</summary>
+/// <summary>
+/// Source-generated JSON for options: the one mechanism that copies them (so a property added later is never dropped by
+/// a copy written by hand) and that tells whether a reloaded upstream changed. Collections and nested options are
+/// populated in place, as the configuration binder does, so get-only properties round-trip too.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PreferredObjectCreationHandling = JsonObjectCreationHandling.Populate,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(UpstreamOptions))]
+[JsonSerializable(typeof(ServerOptions))]
+[JsonSerializable(typeof(ClusterOptions))]
 internal sealed partial class OptionsJsonContext : JsonSerializerContext;
+
+/// <summary>Deep copies of options, through <see cref="OptionsJsonContext"/>.</summary>
+internal static class OptionsCopy
+{
+    public static UpstreamOptions Of(UpstreamOptions options) =>
+        JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(options, OptionsJsonContext.Default.UpstreamOptions), OptionsJsonContext.Default.UpstreamOptions)!;
+
+    public static ServerOptions? Of(ServerOptions? options) =>
+        options is null ? null : JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(options, OptionsJsonContext.Default.ServerOptions), OptionsJsonContext.Default.ServerOptions);
+
+    public static ClusterOptions? Of(ClusterOptions? options) =>
+        options is null ? null : JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(options, OptionsJsonContext.Default.ClusterOptions), OptionsJsonContext.Default.ClusterOptions);
+
+    /// <summary>A text that is equal for two upstreams exactly when every option is equal.</summary>
+    public static string Fingerprint(UpstreamOptions options) => JsonSerializer.Serialize(options, OptionsJsonContext.Default.UpstreamOptions);
+}

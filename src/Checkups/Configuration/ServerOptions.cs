@@ -40,24 +40,4 @@ public sealed class ServerOptions
     /// <summary>Gets free-form tags of the server.</summary>
     /// <value>Default empty.</value>
     public IDictionary<string, string> Metadata { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
-
-    internal ServerOptions Clone()
-    {
-        var copy = new ServerOptions
-        {
-            Host = Host,
-            Port = Port,
-            Weight = Weight,
-            MaxFails = MaxFails,
-            FailTimeout = FailTimeout,
-            Down = Down,
-            Zone = Zone,
-        };
-        foreach (var (key, value) in Metadata)
-        {
-            copy.Metadata[key] = value;
-        }
-
-        return copy;
-    }
 }

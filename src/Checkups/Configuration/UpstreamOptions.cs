@@ -51,53 +51,26 @@ public sealed class UpstreamOptions
     /// <value>Default 5 seconds each.</value>
     public TimeoutOptions Timeouts { get; } = new();
 
+    /// <summary>
+    /// Gets the HTTP status codes that make a call a failure: it is reported against the server and retried on another
+    /// (the HttpClient handler, and callers that judge HTTP results through <c>Upstream.FailureStatuses</c>).
+    /// </summary>
+    /// <value>Default empty: 502, 503 and 504.</value>
+    public IList<int> FailureStatuses { get; } = new List<int>();
+
     /// <summary>Gets how the hashing modes place keys.</summary>
     /// <value>Default Maglev, no bounded load.</value>
-    public HashOptions Hash { get; private set; } = new();
+    public HashOptions Hash { get; } = new();
 
     /// <summary>Gets the tuning of the <c>fastest</c> mode.</summary>
     /// <value>Default decay 10 s, failure penalty 1 s.</value>
-    public FastestResponseOptions Fastest { get; private set; } = new();
+    public FastestResponseOptions Fastest { get; } = new();
 
     /// <summary>Gets the tuning of the <c>local</c> mode.</summary>
     /// <value>Default panic threshold 0.2.</value>
-    public LocalFirstOptions LocalFirst { get; private set; } = new();
+    public LocalFirstOptions LocalFirst { get; } = new();
 
     /// <summary>Gets the active health check of this upstream.</summary>
     /// <value>Default a <c>tcp</c> probe, sensibility 1, enabled as <see cref="CheckupsOptions.HeartbeatEnabled"/> says.</value>
-    public HeartbeatOptions Heartbeat { get; private set; } = new();
-
-    internal UpstreamOptions Clone()
-    {
-        var copy = new UpstreamOptions
-        {
-            Mode = Mode,
-            Protected = Protected,
-            Try = Try,
-            TryTimeout = TryTimeout,
-            Heartbeat = Heartbeat.Clone(),
-            Hash = Hash.Clone(),
-            Fastest = Fastest.Clone(),
-            LocalFirst = LocalFirst.Clone(),
-        };
-        copy.Timeouts.Connect = Timeouts.Connect;
-        copy.Timeouts.Send = Timeouts.Send;
-        copy.Timeouts.Read = Timeouts.Read;
-        foreach (var server in Servers)
-        {
-            copy.Servers.Add(server?.Clone()!);
-        }
-
-        foreach (var cluster in Clusters)
-        {
-            copy.Clusters.Add(cluster?.Clone()!);
-        }
-
-        foreach (var (name, cluster) in NamedClusters)
-        {
-            copy.NamedClusters.Add(name, cluster?.Clone()!);
-        }
-
-        return copy;
-    }
+    public HeartbeatOptions Heartbeat { get; } = new();
 }

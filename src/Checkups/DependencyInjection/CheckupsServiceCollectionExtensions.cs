@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics.Metrics;
 using Checkups.Configuration;
+using Checkups.Sources;
 using Checkups.Diagnostics;
 using Checkups.Health.Heartbeat;
 using Checkups.Health.Probes;
@@ -18,9 +19,11 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class CheckupsServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds Checkups with options bound from <paramref name="configuration"/> (usually the <c>Checkups</c> section),
-    /// validated when the host starts. Reloads of that configuration reach the registry through the same validation;
-    /// a bad reload is logged and the previous upstreams stay in force.
+    /// Adds Checkups with options bound from <paramref name="configuration"/> (usually the <c>Checkups</c> section). The
+    /// options pipeline is the configuration source: <c>Configure</c> and <c>PostConfigure</c> of
+    /// <see cref="CheckupsOptions"/> apply to the first configuration and to every reload. Everything is validated when the
+    /// host starts (a <see cref="CheckupsValidationException"/> lists every problem); a bad reload is logged and the last
+    /// good configuration stays in force, global settings included.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration section holding <see cref="CheckupsOptions"/>.</param>
@@ -30,10 +33,13 @@ public static class CheckupsServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        // Bound through Configure rather than Bind: Bind would also register a reload token, and the options monitor
-        // throws from inside the configuration reload when validation fails. Reloads go through the registry instead.
-        services.AddOptions<CheckupsOptions>().Configure(options => CheckupsConfigurationReader.Bind(configuration, options));
-        services.AddSingleton(new CheckupsConfigurationSource(configuration));
+        // The reader never throws (it records problems for the registry to reject whole), so a reload always reaches the
+        // registry through the options monitor, and a bad one is logged there instead of failing inside the file watcher.
+        var bound = new BoundConfiguration(configuration);
+        services.AddOptions<CheckupsOptions>();
+        services.AddSingleton(bound);
+        services.AddSingleton<IConfigureOptions<CheckupsOptions>>(provider => new ConfigureFromConfiguration(bound, provider.GetService<IConfiguration>()));
+        services.AddSingleton<IOptionsChangeTokenSource<CheckupsOptions>>(new ConfigurationChangeTokenSource<CheckupsOptions>(configuration));
         return AddCore(services);
     }
 
@@ -51,8 +57,6 @@ public static class CheckupsServiceCollectionExtensions
 
     private static CheckupsBuilder AddCore(IServiceCollection services)
     {
-        services.AddOptions<CheckupsOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CheckupsOptions>, CheckupsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(static provider => new CheckupsMetrics(provider.GetService<IMeterFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthProbe, TcpProbe>());
@@ -60,19 +64,10 @@ public static class CheckupsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthProbe, RedisProbe>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthProbe, MySqlProbe>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HeartbeatService>());
-        services.TryAddSingleton(static provider =>
-        {
-            var registry = new UpstreamRegistry(
-                provider.GetRequiredService<IOptions<CheckupsOptions>>().Value,
-                provider.GetRequiredService<TimeProvider>(),
-                provider.GetService<ILogger<UpstreamRegistry>>());
-            if (provider.GetService<CheckupsConfigurationSource>() is { } source)
-            {
-                registry.WatchConfiguration(source.Configuration);
-            }
 
-            return registry;
-        });
+        // The heartbeat (a hosted service) needs the registry, so the registry is built, and bad options are reported,
+        // when the host starts: one exception type, CheckupsValidationException, whatever the entry point.
+        services.TryAddSingleton(static provider => RegistryFactory.Create(provider));
         return new CheckupsBuilder(services);
     }
 }

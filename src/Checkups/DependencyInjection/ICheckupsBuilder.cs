@@ -14,9 +14,3 @@ internal sealed class CheckupsBuilder(IServiceCollection services) : ICheckupsBu
 {
     public IServiceCollection Services { get; } = services;
 }
-
-/// <summary>The configuration <c>AddCheckups</c> was given, so the registry can follow its reloads.</summary>
-internal sealed class CheckupsConfigurationSource(Microsoft.Extensions.Configuration.IConfiguration configuration)
-{
-    public Microsoft.Extensions.Configuration.IConfiguration Configuration { get; } = configuration;
-}

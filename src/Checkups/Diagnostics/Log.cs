@@ -9,8 +9,8 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Error, "Checkups configuration reload rejected; the previous upstreams stay in force. {Reason}")]
     public static partial void ConfigurationReloadRejected(ILogger logger, string reason, Exception? exception);
 
-    [LoggerMessage(2, LogLevel.Information, "Upstreams changed at version {Version}: updated [{Updated}], removed [{Removed}]")]
-    public static partial void UpstreamsChanged(ILogger logger, long version, string updated, string removed);
+    [LoggerMessage(2, LogLevel.Information, "Upstreams changed at version {Version} by source {Source}: updated [{Updated}], removed [{Removed}]")]
+    public static partial void UpstreamsChanged(ILogger logger, long version, string source, string updated, string removed);
 
     [LoggerMessage(3, LogLevel.Warning, "Server {Server} of upstream {Upstream} marked err after {MaxFails} failure(s); out of rotation for {FailTimeout}")]
     public static partial void PeerMarkedErr(ILogger logger, string server, string upstream, int maxFails, TimeSpan failTimeout);
@@ -29,4 +29,13 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Error, "Heartbeat round failed; the loop goes on")]
     public static partial void HeartbeatRoundFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Warning, "Checkups configuration reload ignored: the section {Path} (or its Upstreams) is gone, as when a file is deleted, emptied or truncated; the last good configuration stays in force. To remove every upstream, give an explicit empty Upstreams section")]
+    public static partial void ConfigurationSectionMissing(ILogger logger, string path);
+
+    [LoggerMessage(10, LogLevel.Error, "A change from upstream source {Source} was rejected; its previous upstreams stay in force. {Reason}")]
+    public static partial void SourceChangeRejected(ILogger logger, string source, string reason, Exception? exception);
+
+    [LoggerMessage(11, LogLevel.Error, "Configuration file {File} could not be reloaded; Checkups keeps its last good configuration. {Reason}")]
+    public static partial void ConfigurationFileLoadFailed(ILogger logger, string file, string reason);
 }

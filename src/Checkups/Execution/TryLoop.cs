@@ -45,7 +45,7 @@ internal sealed class TryLoop
         var context = SelectionContext.For(upstream, options?.HashKey);
         int position = 0;
         Cluster? cluster = null;
-        var peer = NextPeer(upstream, options?.ClusterOrder, ref position, ref cluster, ref context, attempts: null);
+        var peer = NextPeer(upstream, options?.ClusterOrder, ref position, ref cluster, ref context, tried: null);
         if (peer is null)
         {
             throw new NoServerAvailableException(upstream.Name, NoSelectableReason(options), Array.Empty<UpstreamAttempt>());
@@ -116,12 +116,47 @@ internal sealed class TryLoop
         }
     }
 
-    /// <summary>Picks a server for a call with no callback: the first cluster, in default order, that has a selectable one.</summary>
-    public static Peer? Select(Upstream upstream, ref SelectionContext context)
+    /// <summary>
+    /// Picks a server for a call with no callback (<c>SelectPeer</c>, a lease): the first cluster in order that has a
+    /// selectable server not in <paramref name="tried"/>. The same routine the try loop moves through clusters with.
+    /// </summary>
+    public static Peer? Select(Upstream upstream, IReadOnlyList<string>? order, ref SelectionContext context, IReadOnlyList<Peer>? tried, out Cluster? cluster)
     {
         int position = 0;
-        Cluster? cluster = null;
-        return NextPeer(upstream, null, ref position, ref cluster, ref context, null);
+        cluster = null;
+        return NextPeer(upstream, order, ref position, ref cluster, ref context, tried);
+    }
+
+    /// <summary>Starts a lease on a picked server: counted in flight as a try-loop attempt is.</summary>
+    public UpstreamLease Lease(Upstream upstream, Cluster cluster, Peer peer)
+    {
+        var state = LeaseState.Rent();
+        state.Loop = this;
+        state.Upstream = upstream;
+        state.Cluster = cluster;
+        state.Peer = peer;
+        state.Started = Start(cluster, peer);
+        return new UpstreamLease(state);
+    }
+
+    /// <summary>Completes a lease: the same accounting as the end of a try-loop attempt.</summary>
+    public void Complete(Upstream upstream, Cluster cluster, Peer peer, long started, LeaseOutcome outcome, TimeSpan? elapsed)
+    {
+        if (outcome == LeaseOutcome.Cancelled)
+        {
+            Release(cluster, peer);
+            return;
+        }
+
+        bool failed = outcome == LeaseOutcome.Failure;
+        if (elapsed is { } measured && cluster.Selector.ObservesCalls)
+        {
+            long timestamp = (long)(measured.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
+            Record(upstream, cluster, peer, new CallOutcome(failed, Math.Max(0, timestamp), Started: true));
+            return;
+        }
+
+        Record(upstream, cluster, peer, Outcome(cluster, failed, started));
     }
 
     private long Start(Cluster cluster, Peer peer)
@@ -170,6 +205,7 @@ internal sealed class TryLoop
         int tryLimit = options?.Try ?? upstream.Try;
         int tries = 1;
         List<UpstreamAttempt>? attempts = null;
+        List<Peer>? tried = null;
         Cluster? current = cluster;
         while (true)
         {
@@ -206,6 +242,7 @@ internal sealed class TryLoop
             }
 
             (attempts ??= new List<UpstreamAttempt>()).Add(new UpstreamAttempt(peer, error));
+            (tried ??= new List<Peer>()).Add(peer);
             object? lastResult = error is null ? result : null;
             context.Tried.Add(peer.Index);
 
@@ -223,7 +260,7 @@ internal sealed class TryLoop
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            var next = NextPeer(upstream, options?.ClusterOrder, ref position, ref current, ref context, attempts);
+            var next = NextPeer(upstream, options?.ClusterOrder, ref position, ref current, ref context, tried);
             if (next is null)
             {
                 throw new NoServerAvailableException(upstream.Name, "every selectable server was tried", attempts) { LastResult = lastResult };
@@ -262,7 +299,7 @@ internal sealed class TryLoop
         ref int position,
         ref Cluster? cluster,
         ref SelectionContext context,
-        List<UpstreamAttempt>? attempts)
+        IReadOnlyList<Peer>? tried)
     {
         if (cluster is not null)
         {
@@ -278,9 +315,9 @@ internal sealed class TryLoop
         while ((cluster = ClusterAt(upstream, order, ref position)) is not null)
         {
             context.Tried.Clear();
-            if (attempts is not null)
+            if (tried is { Count: > 0 })
             {
-                MarkTriedElsewhere(cluster, attempts, ref context);
+                MarkTried(cluster, tried, ref context);
             }
 
             var peer = cluster.Selector.Select(ref context);
@@ -313,13 +350,14 @@ internal sealed class TryLoop
         return null;
     }
 
-    private static void MarkTriedElsewhere(Cluster cluster, List<UpstreamAttempt> attempts, ref SelectionContext context)
+    /// <summary>Marks the servers of <paramref name="cluster"/> already tried in this call: the same host:port shares one health state, in any cluster and across snapshots.</summary>
+    private static void MarkTried(Cluster cluster, IReadOnlyList<Peer> tried, ref SelectionContext context)
     {
         foreach (var candidate in cluster.Peers)
         {
-            foreach (var attempt in attempts)
+            foreach (var peer in tried)
             {
-                if (ReferenceEquals(attempt.Peer.Health, candidate.Health))
+                if (ReferenceEquals(peer.Health, candidate.Health))
                 {
                     context.Tried.Add(candidate.Index);
                     break;

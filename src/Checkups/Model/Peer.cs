@@ -1,6 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
 using Checkups.Health;
 
 namespace Checkups.Model;
@@ -82,10 +85,32 @@ public sealed class Peer
     /// <inheritdoc />
     public override string ToString() => Key;
 
+    /// <summary>
+    /// The host as the server key spells it: brackets of an IPv6 literal dropped, and an IP address in its canonical form, so
+    /// <c>::1</c> and <c>0:0:0:0:0:0:0:1</c>, or <c>127.0.0.1</c> and <c>127.000.000.001</c>, are one server.
+    /// </summary>
     internal static string NormalizeHost(string host)
     {
         string trimmed = host.Trim();
-        return trimmed.Length > 2 && trimmed[0] == '[' && trimmed[^1] == ']' ? trimmed[1..^1] : trimmed;
+        if (trimmed.Length > 2 && trimmed[0] == '[' && trimmed[^1] == ']')
+        {
+            trimmed = trimmed[1..^1];
+        }
+
+        // Only full dotted quads and IPv6 literals: IPAddress also reads "1" or "10.1" as addresses, which host names are not.
+        // Leading zeros are decimal (127.000.000.010 is 127.0.0.10), as nginx reads them, not octal as inet_aton does.
+        var parts = trimmed.Split('.');
+        if (parts.Length == 4 && Array.TrueForAll(parts, p => p.Length is > 0 and <= 3 && !p.AsSpan().ContainsAnyExceptInRange('0', '9') && int.Parse(p, CultureInfo.InvariantCulture) <= 255))
+        {
+            return string.Join('.', parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)));
+        }
+
+        if (trimmed.Contains(':', StringComparison.Ordinal) && IPAddress.TryParse(trimmed, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        return trimmed;
     }
 
     internal static string FormatKey(string host, int port) =>

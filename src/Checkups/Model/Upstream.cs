@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Frozen;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using Checkups.Balancing;
 using Checkups.Configuration;
@@ -27,7 +28,9 @@ public sealed class Upstream
         FrozenDictionary<string, PeerHealth> health,
         object healthGate,
         KeyHashing keyHashing,
-        UpstreamOptions source)
+        UpstreamOptions source,
+        string owner,
+        string fingerprint)
     {
         Name = name;
         Mode = mode;
@@ -43,7 +46,13 @@ public sealed class Upstream
         HealthGate = healthGate;
         KeyHashing = keyHashing;
         Source = source;
+        Owner = owner;
+        Fingerprint = fingerprint;
+        HashHeader = source.Hash.Header;
+        FailureStatuses = source.FailureStatuses.Count == 0 ? DefaultFailureStatuses : source.FailureStatuses.ToFrozenSet();
     }
+
+    private static readonly FrozenSet<int> DefaultFailureStatuses = new[] { 502, 503, 504 }.ToFrozenSet();
 
     /// <summary>Gets the upstream name.</summary>
     public string Name { get; }
@@ -75,6 +84,19 @@ public sealed class Upstream
     /// <summary>Gets the registry version at which this snapshot was applied.</summary>
     public long Version { get; }
 
+    /// <summary>Gets the name of the source that owns the upstream (see <see cref="Sources.UpstreamSourceNames"/>).</summary>
+    public string Owner { get; }
+
+    /// <summary>Gets the request header whose value is the hash key in <c>header_hash</c> mode; <see langword="null"/> when none is set.</summary>
+    public string? HashHeader { get; }
+
+    /// <summary>Gets the HTTP status codes that make a call a failure (configured, or 502, 503 and 504).</summary>
+    public IReadOnlySet<int> FailureStatuses { get; }
+
+    /// <summary>Gets a copy of the options this snapshot was built from; changing the copy changes nothing.</summary>
+    /// <returns>A deep copy of the options.</returns>
+    public UpstreamOptions GetOptions() => OptionsCopy.Of(Source);
+
     /// <summary>Gets the live health state by server key (host:port); one entry per distinct server.</summary>
     internal FrozenDictionary<string, PeerHealth> Health { get; }
 
@@ -86,6 +108,9 @@ public sealed class Upstream
 
     /// <summary>Gets a private copy of the options this snapshot was built from (for partial updates).</summary>
     internal UpstreamOptions Source { get; }
+
+    /// <summary>Gets a text equal for two upstreams exactly when their options are equal (to tell what a reload changed).</summary>
+    internal string Fingerprint { get; }
 
     /// <summary>Finds a cluster by name or level number; <see langword="null"/> when there is none.</summary>
     /// <param name="name">A cluster name, or a level number as text.</param>

@@ -18,7 +18,7 @@ internal static class UpstreamBuilder
 {
     private static readonly IReadOnlyDictionary<string, string> NoMetadata = FrozenDictionary<string, string>.Empty;
 
-    public static Upstream Build(string name, UpstreamOptions source, Upstream? previous, long version, bool heartbeatDefault, BalancingEnvironment environment)
+    public static Upstream Build(string name, UpstreamOptions source, Upstream? previous, long version, bool heartbeatDefault, BalancingEnvironment environment, string owner, string fingerprint)
     {
         var gate = previous?.HealthGate ?? new object();
         bool heartbeat = source.Heartbeat.Enabled ?? heartbeatDefault;
@@ -81,6 +81,8 @@ internal static class UpstreamBuilder
             health.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             gate,
             SelectorFactory.KeyHashingFor(mode, source),
-            source);
+            source,
+            owner,
+            fingerprint);
     }
 }

@@ -10,7 +10,7 @@ namespace Checkups.Status;
 /// <summary>
 /// A snapshot of every upstream's servers and of the checker itself (lua <c>get_status</c>).
 /// <see cref="ToJson"/> writes the seed's shape: <c>{"cls:&lt;name&gt;": [[server, …], …], "last_check_time",
-/// "checkup_timer_alive", "start_time", "config_version"}</c>.
+/// "checkup_timer_alive", "start_time", "config_version", "upstreams": {name: {"owner", "mode", "version"}}}</c>.
 /// </summary>
 [JsonConverter(typeof(CheckupsStatusJsonConverter))]
 public sealed class CheckupsStatus
@@ -18,13 +18,13 @@ public sealed class CheckupsStatus
     internal CheckupsStatus(
         IReadOnlyDictionary<string, UpstreamStatus> upstreams,
         DateTimeOffset? lastCheckTime,
-        bool checkupTimerAlive,
+        bool heartbeatAlive,
         DateTimeOffset startTime,
         long configVersion)
     {
         Upstreams = upstreams;
         LastCheckTime = lastCheckTime;
-        CheckupTimerAlive = checkupTimerAlive;
+        HeartbeatAlive = heartbeatAlive;
         StartTime = startTime;
         ConfigVersion = configVersion;
     }
@@ -35,8 +35,8 @@ public sealed class CheckupsStatus
     /// <summary>Gets when the active health check last finished a round; <see langword="null"/> before the first.</summary>
     public DateTimeOffset? LastCheckTime { get; }
 
-    /// <summary>Gets whether the active health check loop is running.</summary>
-    public bool CheckupTimerAlive { get; }
+    /// <summary>Gets whether the active health check loop is running (JSON <c>checkup_timer_alive</c>).</summary>
+    public bool HeartbeatAlive { get; }
 
     /// <summary>Gets when the registry started.</summary>
     public DateTimeOffset StartTime { get; }

@@ -42,9 +42,20 @@ internal sealed class CheckupsStatusJsonConverter : JsonConverter<CheckupsStatus
             writer.WriteNull("last_check_time");
         }
 
-        writer.WriteBoolean("checkup_timer_alive", status.CheckupTimerAlive);
+        writer.WriteBoolean("checkup_timer_alive", status.HeartbeatAlive);
         writer.WriteString("start_time", status.StartTime);
         writer.WriteNumber("config_version", status.ConfigVersion);
+        writer.WriteStartObject("upstreams");
+        foreach (var (name, upstream) in status.Upstreams)
+        {
+            writer.WriteStartObject(name);
+            writer.WriteString("owner", upstream.Owner);
+            writer.WriteString("mode", upstream.Mode);
+            writer.WriteNumber("version", upstream.Version);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
         writer.WriteEndObject();
     }
 }

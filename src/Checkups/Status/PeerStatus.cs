@@ -10,9 +10,9 @@ public sealed class PeerStatus
     internal PeerStatus(
         string server,
         string status,
-        string? msg,
+        string? message,
         DateTimeOffset lastModified,
-        int failNum,
+        int failCount,
         int weight,
         int maxFails,
         TimeSpan failTimeout,
@@ -20,9 +20,9 @@ public sealed class PeerStatus
     {
         Server = server;
         Status = status;
-        Msg = msg;
+        Message = message;
         LastModified = lastModified;
-        FailNum = failNum;
+        FailCount = failCount;
         Weight = weight;
         MaxFails = maxFails;
         FailTimeout = failTimeout.TotalSeconds;
@@ -49,7 +49,7 @@ public sealed class PeerStatus
 
     /// <summary>Gets why the server is not <c>ok</c>; <see langword="null"/> when it is.</summary>
     [JsonPropertyName("msg")]
-    public string? Msg { get; }
+    public string? Message { get; }
 
     /// <summary>Gets when the status last changed (UTC).</summary>
     [JsonPropertyName("lastmodified")]
@@ -57,7 +57,7 @@ public sealed class PeerStatus
 
     /// <summary>Gets the current number of failures counted against the server.</summary>
     [JsonPropertyName("fail_num")]
-    public int FailNum { get; }
+    public int FailCount { get; }
 
     /// <summary>Gets the configured weight.</summary>
     [JsonPropertyName("weight")]

@@ -5,8 +5,9 @@ namespace Checkups.Status;
 /// <summary>The reported state of one upstream: its clusters in default order, each with its servers.</summary>
 public sealed class UpstreamStatus
 {
-    internal UpstreamStatus(string name, string mode, long version, IReadOnlyList<ClusterStatus> clusters)
+    internal UpstreamStatus(string name, string mode, long version, string owner, IReadOnlyList<ClusterStatus> clusters)
     {
+        Owner = owner;
         Name = name;
         Mode = mode;
         Version = version;
@@ -21,6 +22,9 @@ public sealed class UpstreamStatus
 
     /// <summary>Gets the registry version at which the upstream was last changed.</summary>
     public long Version { get; }
+
+    /// <summary>Gets the name of the source that owns the upstream (<c>configuration</c>, <c>runtime</c>, or an added source's name).</summary>
+    public string Owner { get; }
 
     /// <summary>Gets the clusters in default order.</summary>
     public IReadOnlyList<ClusterStatus> Clusters { get; }

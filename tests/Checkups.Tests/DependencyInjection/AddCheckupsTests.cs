@@ -93,7 +93,7 @@ public sealed class AddCheckupsTests
         var (host, _, _) = Build(values);
         using var _host = host;
 
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        var error = await Assert.ThrowsAsync<CheckupsValidationException>(() => host.StartAsync());
 
         Assert.Equal(
             new[]
@@ -101,7 +101,7 @@ public sealed class AddCheckupsTests
                 "Checkups:Upstreams:api:Clusters:0:Servers:0:Port must be between 1 and 65535 (was 70000)",
                 "Checkups:Upstreams:api:Clusters:0:Servers:0:Weight must be between 1 and 1000000 (was 0)",
             },
-            error.Failures);
+            error.Errors);
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public sealed class AddCheckupsTests
 
         Assert.Equal(8001, registry.Get("api").Clusters[0].Peers[0].Port);
         var entry = Assert.Single(logs.Entries, e => e.Id.Id == 1);
-        Assert.EndsWith("Invalid Checkups configuration: Failed to convert configuration value 'eighty' at 'Checkups:Upstreams:api:Clusters:0:Servers:0:Port' to type 'System.Int32'.", entry.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Checkups:Upstreams:api:Clusters:0:Servers:0:Port must be a whole number (was 'eighty')", entry.Message, StringComparison.Ordinal);
         await host.StopAsync();
     }
 
@@ -207,7 +207,7 @@ public sealed class AddCheckupsTests
 
         Assert.True(registry.TryGet("geo", out _));
         var entry = Assert.Single(logs.Entries, e => e.Id.Id == 1);
-        Assert.True(entry.Message.Contains("'Checkups:Upstreams:geo:Try'", StringComparison.Ordinal), entry.Message);
+        Assert.EndsWith("Checkups:Upstreams:geo:Try must be a whole number (was 'many')", entry.Message, StringComparison.Ordinal);
         await host.StopAsync();
     }
 
@@ -219,7 +219,7 @@ public sealed class AddCheckupsTests
 
         var error = await Assert.ThrowsAsync<CheckupsValidationException>(() => host.StartAsync());
 
-        Assert.Contains("'Checkups:Upstreams:api:Clusters:0:Servers:0:Weight'", Assert.Single(error.Errors), StringComparison.Ordinal);
+        Assert.Equal("Checkups:Upstreams:api:Clusters:0:Servers:0:Weight must be a whole number (was 'heavy')", Assert.Single(error.Errors));
     }
 
     [Fact]
@@ -266,10 +266,10 @@ public sealed class AddCheckupsTests
         var registry = host.Services.GetRequiredService<UpstreamRegistry>();
         Assert.Equal(new[] { 8001, 8002 }, probed.Order());
         var failed = Upstreams.StatusOf(registry, 8002);
-        Assert.Equal(("err", "queue too deep", "9000"), (failed.Status, failed.Msg, failed.Fields["depth"]));
-        Assert.True(registry.GetStatus().CheckupTimerAlive);
+        Assert.Equal(("err", "queue too deep", "9000"), (failed.Status, failed.Message, failed.Fields["depth"]));
+        Assert.True(registry.GetStatus().HeartbeatAlive);
         await host.StopAsync();
-        Assert.False(registry.GetStatus().CheckupTimerAlive);
+        Assert.False(registry.GetStatus().HeartbeatAlive);
     }
 
     [Fact]

@@ -170,7 +170,7 @@ public sealed class TryLoopTests
             cancellationToken: cts.Token).AsTask());
 
         Assert.Single(calls);
-        Assert.All(registry.GetStatus().Upstreams["api"].Clusters[0].Servers, s => Assert.Equal(0, s.FailNum));
+        Assert.All(registry.GetStatus().Upstreams["api"].Clusters[0].Servers, s => Assert.Equal(0, s.FailCount));
     }
 
     [Fact]
@@ -201,7 +201,7 @@ public sealed class TryLoopTests
 
         Assert.Equal(2, calls.Count);
         Assert.Equal(calls[1], served);
-        Assert.Equal(1, registry.GetStatus().Upstreams["api"].Clusters[0].Servers.Single(s => s.Server.EndsWith(calls[0].ToString(), StringComparison.Ordinal)).FailNum);
+        Assert.Equal(1, registry.GetStatus().Upstreams["api"].Clusters[0].Servers.Single(s => s.Server.EndsWith(calls[0].ToString(), StringComparison.Ordinal)).FailCount);
     }
 
     [Fact]
@@ -222,7 +222,7 @@ public sealed class TryLoopTests
         if (calls[0] == 8001)
         {
             Assert.Equal(new[] { 8001, 8002 }, calls);
-            Assert.Equal(1, registry.GetStatus().Upstreams["api"].Clusters[0].Servers[0].FailNum);
+            Assert.Equal(1, registry.GetStatus().Upstreams["api"].Clusters[0].Servers[0].FailCount);
         }
     }
 

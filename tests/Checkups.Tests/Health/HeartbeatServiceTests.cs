@@ -50,7 +50,7 @@ public sealed class HeartbeatServiceTests : IDisposable
     {
         var options = new CheckupsOptions { HeartbeatInterval = Interval };
         options.Upstreams.Add("api", upstream);
-        var registry = new UpstreamRegistry(options, _time);
+        var registry = Upstreams.NewRegistry(options, _time, "scripted");
         return (registry, new HeartbeatService(registry, new IHealthProbe[] { new TcpProbe(), _probe }, _time, _metrics));
     }
 
@@ -89,10 +89,10 @@ public sealed class HeartbeatServiceTests : IDisposable
         Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001));
         Assert.All(Enumerable.Range(0, 12), _ => Assert.NotEqual(8001, registry.SelectPeer("api").Port));
         var status = registry.GetStatus();
-        Assert.True(status.CheckupTimerAlive);
+        Assert.True(status.HeartbeatAlive);
         Assert.Equal(_time.GetUtcNow(), status.LastCheckTime);
         await service.StopAsync(CancellationToken.None);
-        Assert.False(registry.GetStatus().CheckupTimerAlive);
+        Assert.False(registry.GetStatus().HeartbeatAlive);
     }
 
     [Fact]
@@ -107,16 +107,16 @@ public sealed class HeartbeatServiceTests : IDisposable
         await service.RunRoundAsync(CancellationToken.None);
         await service.RunRoundAsync(CancellationToken.None);
         Assert.Equal(HealthStatus.Ok, StatusOf(registry, 8001));
-        Assert.Equal(2, Upstreams.StatusOf(registry, 8001).FailNum);
+        Assert.Equal(2, Upstreams.StatusOf(registry, 8001).FailCount);
 
         await service.RunRoundAsync(CancellationToken.None);
         Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001));
-        Assert.Equal("refused", Upstreams.StatusOf(registry, 8001).Msg);
+        Assert.Equal("refused", Upstreams.StatusOf(registry, 8001).Message);
 
         verdict = ProbeResult.Ok();
         await service.RunRoundAsync(CancellationToken.None);
         Assert.Equal(HealthStatus.Ok, StatusOf(registry, 8001));
-        Assert.Equal(0, Upstreams.StatusOf(registry, 8001).FailNum);
+        Assert.Equal(0, Upstreams.StatusOf(registry, 8001).FailCount);
 
         verdict = ProbeResult.Failure("refused");
         await service.RunRoundAsync(CancellationToken.None);
@@ -139,7 +139,7 @@ public sealed class HeartbeatServiceTests : IDisposable
         await service.RunRoundAsync(CancellationToken.None);
 
         Assert.Equal(HealthStatus.Unstable, StatusOf(registry, 8001));
-        Assert.StartsWith("protected:", Upstreams.StatusOf(registry, 8001).Msg, StringComparison.Ordinal);
+        Assert.StartsWith("protected:", Upstreams.StatusOf(registry, 8001).Message, StringComparison.Ordinal);
         Assert.Equal(HealthStatus.Err, StatusOf(registry, 8002));
         Assert.Equal(HealthStatus.Err, StatusOf(registry, 8003));
         Assert.Equal(8001, registry.SelectPeer("api").Port);
@@ -263,7 +263,7 @@ public sealed class HeartbeatServiceTests : IDisposable
         await service.RunRoundAsync(CancellationToken.None);
 
         Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001));
-        Assert.Equal("handshake garbled", Upstreams.StatusOf(registry, 8001).Msg);
+        Assert.Equal("handshake garbled", Upstreams.StatusOf(registry, 8001).Message);
     }
 
     [Fact]
@@ -275,7 +275,7 @@ public sealed class HeartbeatServiceTests : IDisposable
         upstream.Timeouts.Connect = TimeSpan.FromSeconds(2);
         var options = new CheckupsOptions();
         options.Upstreams.Add("api", upstream);
-        using var registry = new UpstreamRegistry(options, _time);
+        using var registry = Upstreams.NewRegistry(options, _time, "scripted", "hang");
         var hanging = new DelegateProbe("hang", async (_, _) => { await hang.Task; return ProbeResult.Ok(); });
         using var service = new HeartbeatService(registry, new IHealthProbe[] { hanging }, _time, _metrics);
 
@@ -284,22 +284,21 @@ public sealed class HeartbeatServiceTests : IDisposable
         _time.Advance(TimeSpan.FromSeconds(2));
         await round.WaitAsync(TimeSpan.FromSeconds(60));
 
-        Assert.Equal("timeout after 2000 ms", Upstreams.StatusOf(registry, 8001).Msg);
+        Assert.Equal("timeout after 2000 ms", Upstreams.StatusOf(registry, 8001).Message);
         hang.SetResult(true);
     }
 
     [Fact]
-    public async Task UnknownProbeType_FailsWithAClearMessage()
+    public void UnknownProbeType_IsRejectedWithItsPathAndTheKnownTypes()
     {
         var upstream = Upstream(1, isProtected: false);
-        upstream.Heartbeat.Type = "smtp";
-        var (registry, service) = Start(upstream);
-        using var _ = registry;
-        using var __ = service;
+        upstream.Heartbeat.Type = "htpp";
+        var options = new CheckupsOptions { HeartbeatInterval = Interval };
+        options.Upstreams.Add("api", upstream);
 
-        await service.RunRoundAsync(CancellationToken.None);
+        var error = Assert.Throws<CheckupsValidationException>(() => Upstreams.NewRegistry(options, _time, "scripted"));
 
-        Assert.Equal("no probe of type 'smtp' is registered", Upstreams.StatusOf(registry, 8001).Msg);
+        Assert.Equal("Checkups:Upstreams:api:Heartbeat:Type must name a probe: one of http, mysql, redis, scripted, tcp (was 'htpp')", Assert.Single(error.Errors));
     }
 
     [Fact]

@@ -33,8 +33,8 @@ public sealed class PassiveHealthTests
 
         var status = Upstreams.StatusOf(registry, 8001);
         Assert.Equal(HealthStatus.Err, status.Status);
-        Assert.Equal(3, status.FailNum);
-        Assert.Equal("3 failures within 10s", status.Msg);
+        Assert.Equal(3, status.FailCount);
+        Assert.Equal("3 failures within 10s", status.Message);
         Assert.All(Enumerable.Range(0, 10), _ => Assert.Equal(8002, registry.SelectPeer("api").Port));
     }
 
@@ -49,7 +49,7 @@ public sealed class PassiveHealthTests
 
         var status = Upstreams.StatusOf(registry, 8001);
         Assert.Equal(HealthStatus.Unstable, status.Status);
-        Assert.Equal(1, status.FailNum);
+        Assert.Equal(1, status.FailCount);
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class PassiveHealthTests
         }
 
         Assert.Equal(HealthStatus.Ok, Upstreams.StatusOf(registry, 8001).Status);
-        Assert.Equal(0, Upstreams.StatusOf(registry, 8001).FailNum);
+        Assert.Equal(0, Upstreams.StatusOf(registry, 8001).FailCount);
         Assert.Contains(8001, Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port));
     }
 
@@ -125,7 +125,7 @@ public sealed class PassiveHealthTests
         registry.ReportSuccess("api", "127.0.0.1", 8001);
 
         Assert.Equal(HealthStatus.Ok, Upstreams.StatusOf(registry, 8001).Status);
-        Assert.Equal(0, Upstreams.StatusOf(registry, 8001).FailNum);
+        Assert.Equal(0, Upstreams.StatusOf(registry, 8001).FailCount);
     }
 
     [Fact]
@@ -161,6 +161,6 @@ public sealed class PassiveHealthTests
 
         Assert.All(
             registry.GetStatus().Upstreams["api"].Clusters.SelectMany(c => c.Servers).Where(s => s.Server.EndsWith(":8001", StringComparison.Ordinal)),
-            s => Assert.Equal(1, s.FailNum));
+            s => Assert.Equal(1, s.FailCount));
     }
 }

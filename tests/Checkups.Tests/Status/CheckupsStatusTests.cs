@@ -74,6 +74,6 @@ public sealed class CheckupsStatusTests
         var server = registry.GetStatus().Upstreams["api"].Clusters[0].Servers[1];
 
         Assert.Equal("err", server.Status);
-        Assert.Equal("down", server.Msg);
+        Assert.Equal("down", server.Message);
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Frozen;
 using System.Linq;
 using Checkups.Configuration;
 using Checkups.Registry;
@@ -46,6 +47,10 @@ public static class Upstreams
     /// <summary>The status of the server on <paramref name="port"/> of upstream <paramref name="upstream"/> (first cluster holding it).</summary>
     public static PeerStatus StatusOf(UpstreamRegistry registry, int port, string upstream = "api") =>
         registry.GetStatus().Upstreams[upstream].Clusters.SelectMany(c => c.Servers).First(s => s.Server.EndsWith($":{port}", StringComparison.Ordinal));
+
+    /// <summary>A registry whose upstreams may also name the given probe types (registered probes, as DI would know them).</summary>
+    public static UpstreamRegistry NewRegistry(CheckupsOptions options, TimeProvider time, params string[] probeTypes) =>
+        new(options, time, null, Checkups.Balancing.RandomSource.Shared, UpstreamRegistry.BuiltInProbeTypes.Concat(probeTypes).ToFrozenSet(StringComparer.OrdinalIgnoreCase), Checkups.Sources.UpstreamSourceNames.Runtime);
 
     public static UpstreamRegistry Registry(string name, UpstreamOptions upstream, TimeProvider? time = null)
     {

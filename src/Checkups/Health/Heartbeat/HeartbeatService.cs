@@ -60,7 +60,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
     {
         _stopping = new CancellationTokenSource();
         await RunRoundAsync(cancellationToken).ConfigureAwait(false);
-        _registry.SetHeartbeatAlive(true);
+        _registry.Heartbeat.SetAlive(true);
         _loop = LoopAsync(_stopping.Token);
     }
 
@@ -123,7 +123,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         }
 
         Apply(work, results);
-        _registry.SetLastCheckTime(_time.GetUtcNow());
+        _registry.Heartbeat.RoundCompleted(_time.GetUtcNow());
         _metrics.RoundCompleted(_time.GetElapsedTime(started));
         Rounds++;
         RoundCompleted?.Invoke(Rounds);
@@ -158,7 +158,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         }
         finally
         {
-            _registry.SetHeartbeatAlive(false);
+            _registry.Heartbeat.SetAlive(false);
         }
     }
 

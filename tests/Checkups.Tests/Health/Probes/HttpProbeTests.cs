@@ -78,7 +78,7 @@ public sealed class HttpProbeTests : IAsyncLifetime
         var status = await Probing.RoundAsync(_probe, upstream, time, whileRunning: () => time.Advance(TimeSpan.FromSeconds(4)));
 
         Assert.Equal(HealthStatus.Err, status.Status);
-        Assert.Equal("timeout after 4000 ms", status.Msg);
+        Assert.Equal("timeout after 4000 ms", status.Message);
     }
 
     [Fact]
@@ -91,6 +91,6 @@ public sealed class HttpProbeTests : IAsyncLifetime
         var status = await Probing.RoundAsync(_probe, Probing.Upstream("http", port, h => h.Http.Path = "/ok"));
 
         Assert.Equal(HealthStatus.Err, status.Status);
-        Assert.Equal("Connection refused (127.0.0.1:" + port + ")", status.Msg);
+        Assert.Equal("Connection refused (127.0.0.1:" + port + ")", status.Message);
     }
 }

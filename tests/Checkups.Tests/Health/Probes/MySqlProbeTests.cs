@@ -43,7 +43,7 @@ public sealed class MySqlProbeTests(MariaDbServer server)
         }));
 
         Assert.Equal(HealthStatus.Err, status.Status);
-        Assert.Equal("Access denied for user 'probe'@'127.0.0.1' (using password: YES) (error 1045)", status.Msg);
+        Assert.Equal("Access denied for user 'probe'@'127.0.0.1' (using password: YES) (error 1045)", status.Message);
         Assert.Contains("MariaDB", status.Fields["server_version"], StringComparison.Ordinal);
     }
 
@@ -57,7 +57,7 @@ public sealed class MySqlProbeTests(MariaDbServer server)
         }));
 
         Assert.Equal(HealthStatus.Err, status.Status);
-        Assert.StartsWith("Access denied for user 'nobody'@'127.0.0.1'", status.Msg, StringComparison.Ordinal);
+        Assert.StartsWith("Access denied for user 'nobody'@'127.0.0.1'", status.Message, StringComparison.Ordinal);
     }
 
     [Fact]

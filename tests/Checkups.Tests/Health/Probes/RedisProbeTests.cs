@@ -39,7 +39,7 @@ public sealed class RedisProbeTests
         var status = await Probing.RoundAsync(_probe, Probing.Upstream("redis", replica.Port));
 
         Assert.Equal(HealthStatus.Unstable, status.Status);
-        Assert.Equal("master link status: down", status.Msg);
+        Assert.Equal("master link status: down", status.Message);
         Assert.Equal("slave", status.Fields["role"]);
         Assert.Equal("127.0.0.1", status.Fields["master_host"]);
         Assert.Equal(masterPort.ToString(System.Globalization.CultureInfo.InvariantCulture), status.Fields["master_port"]);
@@ -56,7 +56,7 @@ public sealed class RedisProbeTests
         var status = await Probing.RoundAsync(_probe, Probing.Upstream("redis", server.Port));
 
         Assert.Equal(HealthStatus.Err, status.Status);
-        Assert.Equal("NOAUTH Authentication required.", status.Msg);
+        Assert.Equal("NOAUTH Authentication required.", status.Message);
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class RedisProbeTests
         var status = await Probing.RoundAsync(_probe, Probing.Upstream("redis", server.Port, h => h.Redis.Password = "guess"));
 
         Assert.Equal(HealthStatus.Err, status.Status);
-        Assert.Equal("WRONGPASS invalid username-password pair or user is disabled.", status.Msg);
+        Assert.Equal("WRONGPASS invalid username-password pair or user is disabled.", status.Message);
     }
 
     [Fact]

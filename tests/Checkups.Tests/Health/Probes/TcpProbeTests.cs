@@ -33,7 +33,7 @@ public sealed class TcpProbeTests
         var status = await Probing.RoundAsync(new TcpProbe(), Probing.Upstream("tcp", ((IPEndPoint)closed.LocalEndPoint!).Port));
 
         Assert.Equal(HealthStatus.Err, status.Status);
-        Assert.Equal("Connection refused", status.Msg);
+        Assert.Equal("Connection refused", status.Message);
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class TcpProbeTests
                 whileRunning: () => time.Advance(TimeSpan.FromSeconds(3)));
 
             Assert.Equal(HealthStatus.Err, status.Status);
-            Assert.Equal("timeout after 3000 ms", status.Msg);
+            Assert.Equal("timeout after 3000 ms", status.Message);
         }
         finally
         {

@@ -1,0 +1,54 @@
+using System;
+using Checkups.Configuration;
+using Checkups.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Checkups.DependencyInjection;
+
+/// <summary>The configuration <c>AddCheckups</c> was given, and the root it belongs to when that can be told.</summary>
+internal sealed class BoundConfiguration(IConfiguration configuration)
+{
+    public IConfiguration Configuration { get; } = configuration;
+
+    /// <summary>
+    /// The root the configuration belongs to: itself, or the application's root when the section was taken from it (the
+    /// two then share one reload token). Null when it cannot be told; binding is then correct but slower for large lists.
+    /// </summary>
+    public IConfigurationRoot? FindRoot(IConfiguration? application) =>
+        Configuration as IConfigurationRoot
+        ?? (application is IConfigurationRoot root && ReferenceEquals(root.GetReloadToken(), Configuration.GetReloadToken()) ? root : null);
+
+    /// <summary>
+    /// Makes a configuration file that fails to reload (truncated JSON, say) observable: the failure is logged with the file
+    /// and the reason, and the provider reloads as empty, which the configuration source reads as a vanished section and
+    /// ignores (the last good configuration stays). Left alone: files whose source already has its own handler.
+    /// </summary>
+    public void ReportFileReloadFailures(IConfiguration? application, ILogger logger)
+    {
+        if (FindRoot(application) is not { } root)
+        {
+            return;
+        }
+
+        foreach (var provider in root.Providers)
+        {
+            if (provider is FileConfigurationProvider { Source: { ReloadOnChange: true, OnLoadException: null } source })
+            {
+                source.OnLoadException = context =>
+                {
+                    string reason = context.Exception.InnerException?.Message ?? context.Exception.Message;
+                    Log.ConfigurationFileLoadFailed(logger, context.Provider.Source.Path ?? "(unknown)", reason);
+                    context.Ignore = true;
+                };
+            }
+        }
+    }
+}
+
+/// <summary>Binds the options from the configuration with the strict reader.</summary>
+internal sealed class ConfigureFromConfiguration(BoundConfiguration bound, IConfiguration? application) : IConfigureOptions<CheckupsOptions>
+{
+    public void Configure(CheckupsOptions options) => CheckupsConfigurationReader.Bind(bound.Configuration, bound.FindRoot(application), options);
+}

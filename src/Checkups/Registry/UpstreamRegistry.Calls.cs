@@ -1,0 +1,256 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
+using System.Threading;
+using System.Threading.Tasks;
+using Checkups.Balancing;
+using Checkups.Execution;
+using Checkups.Model;
+
+namespace Checkups.Registry;
+
+/// <summary>Calls: pick a server, lease one, run a call with retries, report outcomes. One picking routine serves all.</summary>
+public sealed partial class UpstreamRegistry
+{
+    /// <summary>Picks a selectable server of an upstream without running a call (lua <c>select_peer</c>).</summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="hashKey">The key for hashing modes.</param>
+    /// <returns>The server.</returns>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    /// <exception cref="NoServerAvailableException">No server of any cluster is selectable.</exception>
+    public Peer SelectPeer(string upstream, string? hashKey = null)
+    {
+        var snapshot = Get(upstream);
+        var context = SelectionContext.For(snapshot, hashKey);
+        return Select(snapshot, ref context);
+    }
+
+    /// <summary>Picks a selectable server of an upstream for a key given as characters (hashed as UTF-8), without allocating.</summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="hashKey">The key for hashing modes.</param>
+    /// <returns>The server.</returns>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    /// <exception cref="NoServerAvailableException">No server of any cluster is selectable.</exception>
+    public Peer SelectPeer(string upstream, ReadOnlySpan<char> hashKey)
+    {
+        var snapshot = Get(upstream);
+        var context = SelectionContext.For(snapshot, hashKey);
+        return Select(snapshot, ref context);
+    }
+
+    /// <summary>Picks a selectable server of an upstream for a key given as bytes, without allocating.</summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="hashKey">The key for hashing modes.</param>
+    /// <returns>The server.</returns>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    /// <exception cref="NoServerAvailableException">No server of any cluster is selectable.</exception>
+    public Peer SelectPeer(string upstream, ReadOnlySpan<byte> hashKey)
+    {
+        var snapshot = Get(upstream);
+        var context = SelectionContext.For(snapshot, hashKey);
+        return Select(snapshot, ref context);
+    }
+
+    /// <summary>Picks a selectable server of an upstream without running a call.</summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="hashKey">The key for hashing modes.</param>
+    /// <param name="peer">The server, when one is selectable.</param>
+    /// <returns>Whether the upstream exists and has a selectable server.</returns>
+    public bool TrySelectPeer(string upstream, string? hashKey, [NotNullWhen(true)] out Peer? peer)
+    {
+        peer = null;
+        if (!TryGet(upstream, out var snapshot))
+        {
+            return false;
+        }
+
+        var context = SelectionContext.For(snapshot, hashKey);
+        peer = TryLoop.Select(snapshot, null, ref context, null, out _);
+        return peer is not null;
+    }
+
+    /// <summary>
+    /// Acquires a server of an upstream for one call the caller makes itself. Complete the lease once with the outcome:
+    /// the call counts in flight meanwhile, and its outcome and latency reach passive health and the selector as a try-loop
+    /// attempt's do. To retry, acquire again passing the servers already tried: the pick comes from the current snapshot,
+    /// moving to the next cluster when the current one has no untried server.
+    /// </summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="options">The hash key and cluster order (<see cref="ExecuteOptions.HashKey"/>, <see cref="ExecuteOptions.ClusterOrder"/>).</param>
+    /// <param name="tried">The servers already tried in this call.</param>
+    /// <returns>The lease.</returns>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    /// <exception cref="NoServerAvailableException">No selectable server is left.</exception>
+    public UpstreamLease AcquireLease(string upstream, ExecuteOptions? options = null, IReadOnlyList<Peer>? tried = null)
+    {
+        var snapshot = Get(upstream);
+        var context = SelectionContext.For(snapshot, options?.HashKey);
+        return Lease(snapshot, options?.ClusterOrder, ref context, tried);
+    }
+
+    /// <summary>Acquires a server for a call keyed by characters (hashed as UTF-8), without allocating; see <see cref="AcquireLease(string, ExecuteOptions?, IReadOnlyList{Peer}?)"/>.</summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="hashKey">The key for hashing modes; empty for none.</param>
+    /// <param name="tried">The servers already tried in this call.</param>
+    /// <returns>The lease.</returns>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    /// <exception cref="NoServerAvailableException">No selectable server is left.</exception>
+    public UpstreamLease AcquireLease(string upstream, ReadOnlySpan<char> hashKey, IReadOnlyList<Peer>? tried = null)
+    {
+        var snapshot = Get(upstream);
+        var context = hashKey.IsEmpty ? default : SelectionContext.For(snapshot, hashKey);
+        return Lease(snapshot, null, ref context, tried);
+    }
+
+    /// <summary>Acquires a server for a call when one is selectable; see <see cref="AcquireLease(string, ExecuteOptions?, IReadOnlyList{Peer}?)"/>.</summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="hashKey">The key for hashing modes; empty for none.</param>
+    /// <param name="tried">The servers already tried in this call.</param>
+    /// <param name="lease">The lease, when a server was acquired.</param>
+    /// <returns>Whether the upstream exists and a server was acquired.</returns>
+    public bool TryAcquireLease(string upstream, ReadOnlySpan<char> hashKey, IReadOnlyList<Peer>? tried, out UpstreamLease lease)
+    {
+        lease = default;
+        if (!TryGet(upstream, out var snapshot))
+        {
+            return false;
+        }
+
+        var context = hashKey.IsEmpty ? default : SelectionContext.For(snapshot, hashKey);
+        var peer = TryLoop.Select(snapshot, null, ref context, tried, out var cluster);
+        if (peer is null)
+        {
+            return false;
+        }
+
+        lease = _tryLoop.Lease(snapshot, cluster!, peer);
+        return true;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="callback"/> against a chosen server, and on failure (an exception, or a result the options
+    /// classify as a failure) against another one, until it succeeds, the try limit or try timeout runs out, or no server
+    /// is left (lua <c>ready_ok</c>). Cancellation through <paramref name="cancellationToken"/> is not a failure and is rethrown.
+    /// </summary>
+    /// <typeparam name="TResult">The callback's result type.</typeparam>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="callback">The work to do against one server.</param>
+    /// <param name="options">Per-call choices; an <see cref="ExecuteOptions{TResult}"/> also classifies results.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The first successful result.</returns>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    /// <exception cref="NoServerAvailableException">No server served the call; names every attempt.</exception>
+    /// <exception cref="TryTimeoutException">The try timeout ran out; names every attempt.</exception>
+    public ValueTask<TResult> ExecuteAsync<TResult>(
+        string upstream,
+        Func<Peer, CancellationToken, ValueTask<TResult>> callback,
+        ExecuteOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        return ExecuteAsync(upstream, callback, static (peer, inner, ct) => inner(peer, ct), options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="callback"/> with <paramref name="state"/> against a chosen server, retrying across servers as
+    /// <see cref="ExecuteAsync{TResult}(string, Func{Peer, CancellationToken, ValueTask{TResult}}, ExecuteOptions?, CancellationToken)"/>
+    /// does. Pass state instead of capturing it, so a static lambda allocates nothing.
+    /// </summary>
+    /// <typeparam name="TState">The state's type.</typeparam>
+    /// <typeparam name="TResult">The callback's result type.</typeparam>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="state">State passed to every attempt.</param>
+    /// <param name="callback">The work to do against one server.</param>
+    /// <param name="options">Per-call choices; an <see cref="ExecuteOptions{TResult}"/> also classifies results.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The first successful result.</returns>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    /// <exception cref="NoServerAvailableException">No server served the call; names every attempt.</exception>
+    /// <exception cref="TryTimeoutException">The try timeout ran out; names every attempt.</exception>
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(
+        string upstream,
+        TState state,
+        Func<Peer, TState, CancellationToken, ValueTask<TResult>> callback,
+        ExecuteOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        return _tryLoop.ExecuteAsync(Get(upstream), state, callback, options, cancellationToken);
+    }
+
+    /// <summary>Reports a failed call to a server (lua <c>feedback_status</c> with failed = true).</summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="host">The server's host.</param>
+    /// <param name="port">The server's port.</param>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    /// <exception cref="ServerNotFoundException">The upstream has no such server.</exception>
+    public void ReportFailure(string upstream, string host, int port) => Report(upstream, host, port, failed: true);
+
+    /// <summary>Reports a successful call to a server (lua <c>feedback_status</c> with failed = false).</summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="host">The server's host.</param>
+    /// <param name="port">The server's port.</param>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    /// <exception cref="ServerNotFoundException">The upstream has no such server.</exception>
+    public void ReportSuccess(string upstream, string host, int port) => Report(upstream, host, port, failed: false);
+
+    /// <summary>Reports the outcome of a call to a server obtained from <see cref="SelectPeer(string, string?)"/>.</summary>
+    /// <param name="peer">The server.</param>
+    /// <param name="failed">Whether the call failed.</param>
+    /// <exception cref="UpstreamNotFoundException">The server's upstream no longer exists.</exception>
+    /// <exception cref="ServerNotFoundException">The server is no longer in its upstream.</exception>
+    public void Report(Peer peer, bool failed)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        Report(peer.Upstream, peer.Host, peer.Port, failed);
+    }
+
+    private UpstreamLease Lease(Upstream snapshot, IReadOnlyList<string>? order, ref SelectionContext context, IReadOnlyList<Peer>? tried)
+    {
+        var peer = TryLoop.Select(snapshot, order, ref context, tried, out var cluster)
+            ?? throw new NoServerAvailableException(
+                snapshot.Name,
+                tried is { Count: > 0 } ? $"no selectable server left after {tried.Count} tried" : "no selectable server",
+                Array.Empty<UpstreamAttempt>());
+        return _tryLoop.Lease(snapshot, cluster!, peer);
+    }
+
+    private static Peer Select(Upstream snapshot, ref SelectionContext context) =>
+        TryLoop.Select(snapshot, null, ref context, null, out _)
+            ?? throw new NoServerAvailableException(snapshot.Name, "no selectable server", Array.Empty<UpstreamAttempt>());
+
+    private void Report(string upstream, string host, int port, bool failed)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var snapshot = Get(upstream);
+        string key = Peer.FormatKey(Peer.NormalizeHost(host), port);
+        bool found = false;
+        foreach (var cluster in snapshot.Clusters)
+        {
+            foreach (var peer in cluster.Peers)
+            {
+                if (!string.Equals(peer.Key, key, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                // Health is shared by every cluster holding this host:port, so it counts once;
+                // the selector of each further cluster still hears of a failure.
+                if (!found)
+                {
+                    _tryLoop.Record(snapshot, cluster, peer, new CallOutcome(failed, 0));
+                    found = true;
+                }
+                else if (failed)
+                {
+                    cluster.Selector.OnCompleted(peer, new CallOutcome(true, 0));
+                }
+            }
+        }
+
+        if (!found)
+        {
+            throw new ServerNotFoundException(snapshot.Name, host, port);
+        }
+    }
+}

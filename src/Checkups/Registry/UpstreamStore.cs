@@ -1,0 +1,287 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Collections.Generic;
+using System.Threading;
+using Checkups.Balancing;
+using Checkups.Configuration;
+using Checkups.Diagnostics;
+using Checkups.Model;
+using Checkups.Sources;
+using Microsoft.Extensions.Logging;
+
+namespace Checkups.Registry;
+
+/// <summary>
+/// The (upstreams, version) snapshot and the only place that changes it. Every change comes from one source, is
+/// validated whole before anything is built, touches only the upstreams that source owns, and is swapped in as one
+/// reference. Change events are queued under the write lock (so they keep version order) and raised after it is
+/// released, so a handler may wait for another thread that changes the registry.
+/// </summary>
+internal sealed class UpstreamStore
+{
+    private readonly object _writeGate = new();
+    private readonly object _dispatchGate = new();
+    private readonly ConcurrentQueue<UpstreamsChangedEventArgs> _events = new();
+    private readonly ILogger _logger;
+    private readonly IReadOnlySet<string> _probeTypes;
+    private StoreState _state = new(FrozenDictionary<string, Upstream>.Empty, 0);
+    private CheckupsSettings _settings;
+    private BalancingEnvironment _environment;
+
+    public UpstreamStore(CheckupsSettings settings, TimeProvider time, RandomSource random, IReadOnlySet<string> probeTypes, ILogger logger)
+    {
+        _settings = settings;
+        _environment = new BalancingEnvironment(time, random, settings.Locality);
+        _probeTypes = probeTypes;
+        _logger = logger;
+    }
+
+    /// <summary>Raised after every applied change, in version order, outside the write lock.</summary>
+    public event Action<UpstreamsChangedEventArgs>? Changed;
+
+    /// <summary>Gets the current snapshot: one volatile read.</summary>
+    public StoreState Current => Volatile.Read(ref _state);
+
+    /// <summary>Gets the global settings in force.</summary>
+    public CheckupsSettings Settings => Volatile.Read(ref _settings);
+
+    /// <summary>Gets the probe types upstreams may name.</summary>
+    public IReadOnlySet<string> ProbeTypes => _probeTypes;
+
+    /// <summary>
+    /// Replaces everything <paramref name="owner"/> owns with <paramref name="upstreams"/> (and, for the configuration,
+    /// the global settings), all or nothing: an invalid upstream, or a name another source owns, rejects the whole change.
+    /// </summary>
+    public void ReplaceOwned(string owner, IReadOnlyDictionary<string, UpstreamOptions> upstreams, string prefix, CheckupsSettings? settings)
+    {
+        try
+        {
+            lock (_writeGate)
+            {
+                var state = _state;
+                var next = settings ?? _settings;
+                var errors = settings is null ? new List<string>() : CheckupsOptionsValidator.ValidateSettings(next, prefix);
+                var copies = new Dictionary<string, (UpstreamOptions Options, string Fingerprint)>(StringComparer.OrdinalIgnoreCase);
+                foreach (var (name, options) in upstreams)
+                {
+                    string path = $"{prefix}:Upstreams:{name}";
+                    if (state.Upstreams.TryGetValue(name, out var existing) && existing.Owner != owner)
+                    {
+                        errors.Add($"{path} is owned by source '{existing.Owner}'; source '{owner}' cannot change it");
+                        continue;
+                    }
+
+                    var copy = options is null ? null : OptionsCopy.Of(options);
+                    CheckupsOptionsValidator.ValidateUpstream(name, copy, path, next.Locality, prefix, _probeTypes, errors);
+                    if (copy is not null)
+                    {
+                        copies[name] = (copy, OptionsCopy.Fingerprint(copy));
+                    }
+                }
+
+                if (errors.Count > 0)
+                {
+                    throw new CheckupsValidationException(errors);
+                }
+
+                bool defaultsChanged = next.HeartbeatEnabled != _settings.HeartbeatEnabled || next.Locality != _settings.Locality;
+                var environment = _environment with { Locality = next.Locality };
+                var updated = new List<Upstream>();
+                foreach (var (name, (options, fingerprint)) in copies)
+                {
+                    state.Upstreams.TryGetValue(name, out var existing);
+                    if (existing is null || existing.Fingerprint != fingerprint || defaultsChanged)
+                    {
+                        updated.Add(Build(state, existing?.Name ?? name, options, fingerprint, owner, next, environment));
+                    }
+                }
+
+                var removed = new List<string>();
+                foreach (var upstream in state.Upstreams.Values)
+                {
+                    if (upstream.Owner == owner && !copies.ContainsKey(upstream.Name))
+                    {
+                        removed.Add(upstream.Name);
+                    }
+                    else if (defaultsChanged && upstream.Owner != owner)
+                    {
+                        // The defaults every upstream is built with changed: rebuild those of other sources too.
+                        updated.Add(Build(state, upstream.Name, upstream.Source, upstream.Fingerprint, upstream.Owner, next, environment));
+                    }
+                }
+
+                // Everything is built: from here on nothing can fail, so the settings and the upstreams change together.
+                Volatile.Write(ref _settings, next);
+                _environment = environment;
+                if (updated.Count > 0 || removed.Count > 0)
+                {
+                    Commit(owner, updated, removed);
+                }
+            }
+        }
+        finally
+        {
+            RaiseEvents();
+        }
+    }
+
+    /// <summary>Adds or replaces one upstream for <paramref name="owner"/>; <paramref name="options"/> is a private copy.</summary>
+    public void Put(string owner, string name, UpstreamOptions options, string prefix)
+    {
+        try
+        {
+            lock (_writeGate)
+            {
+                CheckOwner(owner, name);
+                Apply(owner, name, options, prefix);
+            }
+        }
+        finally
+        {
+            RaiseEvents();
+        }
+    }
+
+    /// <summary>Changes a copy of one upstream's options and applies it, all under the write lock, so a concurrent change is not undone.</summary>
+    public void Modify(string owner, string name, Action<UpstreamOptions> change, string prefix)
+    {
+        try
+        {
+            lock (_writeGate)
+            {
+                var existing = CheckOwner(owner, name) ?? throw new UpstreamNotFoundException(name);
+                var copy = OptionsCopy.Of(existing.Source);
+                change(copy);
+                Apply(owner, name, copy, prefix);
+            }
+        }
+        finally
+        {
+            RaiseEvents();
+        }
+    }
+
+    /// <summary>Removes one upstream <paramref name="owner"/> owns; returns whether it existed.</summary>
+    public bool Remove(string owner, string name)
+    {
+        try
+        {
+            lock (_writeGate)
+            {
+                var existing = CheckOwner(owner, name);
+                if (existing is null)
+                {
+                    return false;
+                }
+
+                Commit(owner, Array.Empty<Upstream>(), new[] { existing.Name });
+                return true;
+            }
+        }
+        finally
+        {
+            RaiseEvents();
+        }
+    }
+
+    private Upstream? CheckOwner(string owner, string name)
+    {
+        if (_state.Upstreams.TryGetValue(name, out var existing) && existing.Owner != owner)
+        {
+            throw new UpstreamOwnershipException(existing.Name, existing.Owner, owner);
+        }
+
+        return existing;
+    }
+
+    private void Apply(string owner, string name, UpstreamOptions options, string prefix)
+    {
+        var errors = new List<string>();
+        CheckupsOptionsValidator.ValidateUpstream(name, options, $"{prefix}:Upstreams:{name}", _settings.Locality, prefix, _probeTypes, errors);
+        if (errors.Count > 0)
+        {
+            throw new CheckupsValidationException(errors);
+        }
+
+        var state = _state;
+        state.Upstreams.TryGetValue(name, out var existing);
+        var upstream = Build(state, existing?.Name ?? name, options, OptionsCopy.Fingerprint(options), owner, _settings, _environment);
+        Commit(owner, new[] { upstream }, Array.Empty<string>());
+    }
+
+    private static Upstream Build(StoreState state, string name, UpstreamOptions options, string fingerprint, string owner, CheckupsSettings settings, BalancingEnvironment environment)
+    {
+        state.Upstreams.TryGetValue(name, out var previous);
+        return UpstreamBuilder.Build(name, options, previous, state.Version + 1, settings.HeartbeatEnabled, environment, owner, fingerprint);
+    }
+
+    /// <summary>Swaps in a new snapshot map with one version bump and queues its event. Callers hold the write gate.</summary>
+    private void Commit(string owner, IReadOnlyList<Upstream> updated, IReadOnlyList<string> removed)
+    {
+        var next = new Dictionary<string, Upstream>(_state.Upstreams, StringComparer.OrdinalIgnoreCase);
+        var updatedNames = new string[updated.Count];
+        for (int i = 0; i < updated.Count; i++)
+        {
+            next[updated[i].Name] = updated[i];
+            updatedNames[i] = updated[i].Name;
+        }
+
+        foreach (string name in removed)
+        {
+            next.Remove(name);
+        }
+
+        long version = _state.Version + 1;
+        Volatile.Write(ref _state, new StoreState(next.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), version));
+        Log.UpstreamsChanged(_logger, version, owner, string.Join(", ", updatedNames), string.Join(", ", removed));
+        _events.Enqueue(new UpstreamsChangedEventArgs(version, owner, updatedNames, removed));
+    }
+
+    /// <summary>
+    /// Raises queued events, oldest first, outside the write lock. One thread raises at a time; a thread that finds another
+    /// raising leaves its events to it (they are queued behind the ones being raised), so a handler that waits for another
+    /// thread's change never deadlocks, and order is kept.
+    /// </summary>
+    private void RaiseEvents()
+    {
+        while (!_events.IsEmpty && Monitor.TryEnter(_dispatchGate))
+        {
+            try
+            {
+                while (_events.TryDequeue(out var change))
+                {
+                    try
+                    {
+                        Changed?.Invoke(change);
+                    }
+#pragma warning disable CA1031 // A subscriber's bug must not undo or hide an applied change.
+                    catch (Exception ex)
+#pragma warning restore CA1031
+                    {
+                        Log.ChangeHandlerFailed(_logger, ex);
+                    }
+                }
+            }
+            finally
+            {
+                Monitor.Exit(_dispatchGate);
+            }
+        }
+    }
+}
+
+/// <summary>The upstreams and the version they make up, swapped as one reference.</summary>
+/// <param name="Upstreams">The upstreams by name (case-insensitive).</param>
+/// <param name="Version">The version: 0 when empty, incremented by every applied change.</param>
+internal sealed record StoreState(FrozenDictionary<string, Upstream> Upstreams, long Version);
+
+/// <summary>The global settings (from <see cref="CheckupsOptions"/>), applied atomically with the configuration's upstreams.</summary>
+internal sealed record CheckupsSettings(TimeSpan HeartbeatInterval, bool HeartbeatEnabled, int HeartbeatConcurrency, Locality Locality)
+{
+    public static CheckupsSettings From(CheckupsOptions options) => new(
+        options.HeartbeatInterval,
+        options.HeartbeatEnabled,
+        options.HeartbeatConcurrency,
+        new Locality(options.LocalZone, options.PreferLocalAddresses));
+}
