@@ -1,0 +1,223 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Checkups.Configuration;
+using Checkups.Registry;
+using Checkups.Tests.TestUtilities;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Checkups.Tests.DependencyInjection;
+
+/// <summary>Configuration as a source: the options pipeline on every reload, all or nothing, and a vanished section ignored.</summary>
+public sealed class ReloadTests
+{
+    private static readonly Dictionary<string, string?> Valid = new()
+    {
+        ["Checkups:HeartbeatInterval"] = "00:00:02",
+        ["Checkups:Upstreams:api:Servers:0:Host"] = "127.0.0.1",
+        ["Checkups:Upstreams:api:Servers:0:Port"] = "8001",
+        ["Checkups:Upstreams:geo:Servers:0:Host"] = "127.0.0.2",
+        ["Checkups:Upstreams:geo:Servers:0:Port"] = "8002",
+    };
+
+    private static (IHost Host, ReplaceableConfiguration Configuration, CapturingLoggerProvider Logs) Build(
+        Dictionary<string, string?> values, Action<IServiceCollection>? configure = null)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var source = new ReplaceableConfiguration(values);
+        ((IConfigurationBuilder)builder.Configuration).Add(source);
+        var logs = new CapturingLoggerProvider();
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider());
+        builder.Services.AddCheckups(builder.Configuration.GetSection(CheckupsOptions.SectionName));
+        configure?.Invoke(builder.Services);
+        return (builder.Build(), source, logs);
+    }
+
+    private static Dictionary<string, string?> With(params (string Key, string? Value)[] changes)
+    {
+        var values = new Dictionary<string, string?>(Valid);
+        foreach (var (key, value) in changes)
+        {
+            values[key] = value;
+        }
+
+        return values;
+    }
+
+    [Fact]
+    public async Task Reload_UpstreamAddedByConfigureAndPostConfiguredTry_SurviveEveryReload()
+    {
+        var (host, configuration, _) = Build(Valid, services =>
+        {
+            services.Configure<CheckupsOptions>(o => o.Upstreams["coded"] = Upstreams.WithServers(Upstreams.Server(7001)));
+            services.PostConfigure<CheckupsOptions>(o => o.Upstreams["api"].Try = 5);
+        });
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+        Assert.Equal((5, "configuration"), (registry.Get("api").Try, registry.Get("coded").Owner));
+
+        configuration.Replace(With(("Checkups:Upstreams:geo:Servers:0:Port", "8102")));
+
+        Assert.Equal(8102, registry.Get("geo").Clusters[0].Peers[0].Port);
+        Assert.Equal(5, registry.Get("api").Try);
+        Assert.Equal(7001, registry.SelectPeer("coded").Port);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Reload_InvalidUpstream_GlobalSettingsOfTheSameReloadAreNotAppliedEither()
+    {
+        var (host, configuration, logs) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+
+        configuration.Replace(With(("Checkups:HeartbeatInterval", "00:00:09"), ("Checkups:HeartbeatConcurrency", "3"), ("Checkups:Upstreams:geo:Servers:0:Port", "0")));
+
+        Assert.Equal((TimeSpan.FromSeconds(2), 64), (registry.HeartbeatInterval, registry.HeartbeatConcurrency));
+        Assert.Contains(logs.Entries, e => e.Id.Id == 1 && e.Message.Contains("Checkups:Upstreams:geo:Servers:0:Port must be between 1 and 65535 (was 0)", StringComparison.Ordinal));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Reload_InfiniteBalanceFactor_IsRejectedWithItsPath_NothingHalfApplied()
+    {
+        var (host, configuration, logs) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+        long version = registry.Version;
+
+        configuration.Replace(With(
+            ("Checkups:Upstreams:api:Servers:0:Port", "8101"),
+            ("Checkups:Upstreams:geo:Mode", "hash"),
+            ("Checkups:Upstreams:geo:Hash:BalanceFactor", "Infinity")));
+
+        Assert.Equal(version, registry.Version);
+        Assert.Equal(8001, registry.SelectPeer("api").Port);
+        Assert.Contains(logs.Entries, e => e.Id.Id == 1 && e.Message.Contains("Checkups:Upstreams:geo:Hash:BalanceFactor must be a finite number of at least 1 (was Infinity)", StringComparison.Ordinal));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Reload_SectionGone_KeepsTheLastGoodUpstreamsAndWarns()
+    {
+        var (host, configuration, logs) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+        long version = registry.Version;
+
+        configuration.Replace(new Dictionary<string, string?>());
+
+        Assert.Equal(version, registry.Version);
+        Assert.True(registry.TryGet("api", out _));
+        Assert.True(registry.TryGet("geo", out _));
+        var entry = Assert.Single(logs.Entries, e => e.Id.Id == 9);
+        Assert.Equal(LogLevel.Warning, entry.Level);
+
+        // The section coming back is applied as usual.
+        configuration.Replace(With(("Checkups:Upstreams:api:Servers:0:Port", "8101")));
+        Assert.Equal(8101, registry.SelectPeer("api").Port);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Reload_UpstreamsKeyGoneButOtherSettingsLeft_KeepsEverything()
+    {
+        var (host, configuration, logs) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+
+        configuration.Replace(new Dictionary<string, string?> { ["Checkups:HeartbeatInterval"] = "00:00:07" });
+
+        Assert.True(registry.TryGet("api", out _));
+        Assert.Equal(TimeSpan.FromSeconds(2), registry.HeartbeatInterval);
+        Assert.Single(logs.Entries, e => e.Id.Id == 9);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Reload_ExplicitEmptyUpstreams_RemovesTheConfiguredOnes_RuntimeOnesStay()
+    {
+        var (host, configuration, _) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+        registry.Update("adhoc", Upstreams.WithServers(Upstreams.Server(7001)));
+
+        // What a JSON file with "Upstreams": {} gives: the key, with no value and no children.
+        configuration.Replace(new Dictionary<string, string?> { ["Checkups:HeartbeatInterval"] = "00:00:02", ["Checkups:Upstreams"] = null });
+
+        Assert.Equal(new[] { "adhoc" }, registry.GetAll().Select(u => u.Name));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Start_MisspelledKey_FailsNamingItsPathAndTheLikelyOption()
+    {
+        var (host, _, _) = Build(With(("Checkups:Upstreams:api:Servers:0:MaxFail", "3")));
+        using var _host = host;
+
+        var error = await Assert.ThrowsAsync<CheckupsValidationException>(() => host.StartAsync());
+
+        Assert.Equal("Checkups:Upstreams:api:Servers:0:MaxFail is not a known option (did you mean MaxFails?)", Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public async Task Reload_UnknownKey_IsRejectedAndLogged()
+    {
+        var (host, configuration, logs) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+
+        configuration.Replace(With(("Checkups:Upstreams:api:Servers:0:Port", "8101"), ("Checkups:Upstreams:api:TryTimout", "00:00:03")));
+
+        Assert.Equal(8001, registry.SelectPeer("api").Port);
+        Assert.Contains(logs.Entries, e => e.Id.Id == 1 && e.Message.Contains("Checkups:Upstreams:api:TryTimout is not a known option (did you mean TryTimeout?)", StringComparison.Ordinal));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Reload_TruncatedJsonFile_IsLoggedWithTheFile_AndTheLastGoodUpstreamsStay()
+    {
+        string directory = ServerProcess.NewTempDirectory();
+        try
+        {
+            string file = Path.Combine(directory, "appsettings.json");
+            const string Json = """{"Checkups":{"Upstreams":{"api":{"Servers":[{"Host":"127.0.0.1","Port":8001}]}}}}""";
+            await File.WriteAllTextAsync(file, Json);
+            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+            builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: true);
+            var logs = new CapturingLoggerProvider();
+            builder.Logging.AddProvider(logs);
+            builder.Services.AddCheckups(builder.Configuration.GetSection(CheckupsOptions.SectionName));
+            using var host = builder.Build();
+            await host.StartAsync();
+            var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+
+            await File.WriteAllTextAsync(file, Json[..30]);
+
+            // The file watcher reports the change on its own thread: wait (bounded) for its two log lines.
+            bool logged = SpinWait.SpinUntil(() => logs.Entries.Any(e => e.Id.Id == 11) && logs.Entries.Any(e => e.Id.Id == 9), TimeSpan.FromSeconds(60));
+            Assert.True(logged, string.Join(Environment.NewLine, logs.Entries.Select(e => e.Message)));
+            Assert.Contains(logs.Entries, e => e.Id.Id == 11 && e.Message.Contains(Path.GetFileName(file), StringComparison.Ordinal));
+            Assert.Equal(8001, registry.SelectPeer("api").Port);
+            await host.StopAsync();
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}

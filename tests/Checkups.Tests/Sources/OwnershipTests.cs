@@ -1,0 +1,159 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Checkups.Configuration;
+using Checkups.Registry;
+using Checkups.Sources;
+using Checkups.Tests.TestUtilities;
+using Microsoft.Extensions.Primitives;
+
+namespace Checkups.Tests.Sources;
+
+public sealed class OwnershipTests
+{
+    private readonly ManualTimeProvider _time = new();
+
+    /// <summary>A source whose content a test replaces; each replacement fires the previous snapshot's token.</summary>
+    private sealed class TestSource(string name) : IUpstreamSource
+    {
+        private CancellationTokenSource _changed = new();
+        private Dictionary<string, UpstreamOptions> _upstreams = new(StringComparer.OrdinalIgnoreCase);
+
+        public string Name { get; } = name;
+
+        public UpstreamSourceSnapshot GetSnapshot() => new(_upstreams, new CancellationChangeToken(_changed.Token));
+
+        public void Set(params (string Name, UpstreamOptions Options)[] upstreams)
+        {
+            _upstreams = upstreams.ToDictionary(u => u.Name, u => u.Options, StringComparer.OrdinalIgnoreCase);
+            var previous = _changed;
+            _changed = new CancellationTokenSource();
+            previous.Cancel();
+        }
+    }
+
+    private UpstreamRegistry Configured(string name = "api")
+    {
+        var options = new CheckupsOptions();
+        options.Upstreams.Add(name, Upstreams.WithServers(Upstreams.Server(8001)));
+        return new UpstreamRegistry(options, _time, null, Checkups.Balancing.RandomSource.Shared, UpstreamRegistry.BuiltInProbeTypes, UpstreamSourceNames.Configuration);
+    }
+
+    [Fact]
+    public void Update_UpstreamOwnedByConfiguration_IsRefusedNamingUpstreamAndOwner()
+    {
+        using var registry = Configured();
+        long version = registry.Version;
+
+        var error = Assert.Throws<UpstreamOwnershipException>(() => registry.Update("API", Upstreams.WithServers(Upstreams.Server(9001))));
+
+        Assert.Equal("Upstream 'api' is owned by source 'configuration'; source 'runtime' cannot change or delete it.", error.Message);
+        Assert.Equal(("api", "configuration", "runtime"), (error.Upstream, error.Owner, error.RefusedSource));
+        Assert.Equal(version, registry.Version);
+        Assert.Throws<UpstreamOwnershipException>(() => registry.UpdateServers("api", new[] { Upstreams.Server(9001) }));
+        Assert.Throws<UpstreamOwnershipException>(() => registry.Delete("api"));
+        Assert.Equal(8001, registry.SelectPeer("api").Port);
+    }
+
+    [Fact]
+    public void Status_ShowsEachUpstreamsOwner_InObjectsAndJson()
+    {
+        using var registry = Configured();
+        registry.Update("adhoc", Upstreams.WithServers(Upstreams.Server(7001)));
+
+        var status = registry.GetStatus();
+
+        Assert.Equal("configuration", status.Upstreams["api"].Owner);
+        Assert.Equal("runtime", status.Upstreams["adhoc"].Owner);
+        Assert.Equal("configuration", registry.Get("api").Owner);
+        Assert.Contains("\"upstreams\":{\"adhoc\":{\"owner\":\"runtime\"", status.ToJson(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddSource_AppliesItsUpstreams_FollowsChanges_RemovesWhatItDropped()
+    {
+        using var registry = Configured();
+        var source = new TestSource("consul");
+        source.Set(("images", Upstreams.WithServers(Upstreams.Server(7001))), ("videos", Upstreams.WithServers(Upstreams.Server(7002))));
+
+        using var subscription = registry.AddSource(source);
+        Assert.Equal("consul", registry.Get("images").Owner);
+
+        source.Set(("images", Upstreams.WithServers(Upstreams.Server(7011))));
+
+        Assert.Equal(7011, registry.SelectPeer("images").Port);
+        Assert.False(registry.TryGet("videos", out _));
+        Assert.True(registry.TryGet("api", out _));
+        Assert.Throws<UpstreamOwnershipException>(() => registry.Update("images", Upstreams.WithServers(Upstreams.Server(1))));
+    }
+
+    [Fact]
+    public void AddSource_LaterSnapshotClaimingAnotherOwnersUpstream_IsRejectedWholeAndLogged()
+    {
+        var logs = new CapturingLoggerProvider();
+        var options = new CheckupsOptions();
+        options.Upstreams.Add("api", Upstreams.WithServers(Upstreams.Server(8001)));
+        using var registry = new UpstreamRegistry(options, _time, Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<UpstreamRegistry>(new Microsoft.Extensions.Logging.LoggerFactory(new[] { logs })));
+        var source = new TestSource("consul");
+        source.Set(("images", Upstreams.WithServers(Upstreams.Server(7001))));
+        using var subscription = registry.AddSource(source);
+        long version = registry.Version;
+
+        source.Set(("images", Upstreams.WithServers(Upstreams.Server(7011))), ("api", Upstreams.WithServers(Upstreams.Server(1))));
+
+        Assert.Equal(version, registry.Version);
+        Assert.Equal(7001, registry.SelectPeer("images").Port);
+        Assert.Equal(8001, registry.SelectPeer("api").Port);
+        var entry = Assert.Single(logs.Entries, e => e.Id.Id == 10);
+        Assert.Contains("consul:Upstreams:api is owned by source 'runtime'; source 'consul' cannot change it", entry.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddSource_FirstSnapshotInvalid_Throws_AndTheNameStaysFree()
+    {
+        using var registry = Configured();
+        var source = new TestSource("consul");
+        source.Set(("images", Upstreams.WithServers(Upstreams.Server(0))));
+
+        var error = Assert.Throws<CheckupsValidationException>(() => registry.AddSource(source));
+
+        Assert.Equal("consul:Upstreams:images:Servers:0:Port must be between 1 and 65535 (was 0)", Assert.Single(error.Errors));
+        source.Set(("images", Upstreams.WithServers(Upstreams.Server(7001))));
+        using var subscription = registry.AddSource(source);
+        Assert.Equal(7001, registry.SelectPeer("images").Port);
+        Assert.Throws<ArgumentException>(() => registry.AddSource(new TestSource("runtime")));
+    }
+
+    [Fact]
+    public async Task Changed_IsRaisedAfterTheWriteLock_AHandlerMayWaitForAnotherThreadsChange()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(Upstreams.Server(8001)), _time);
+        var versions = new List<long>();
+        bool waited = false;
+        registry.Changed += (_, change) =>
+        {
+            lock (versions)
+            {
+                versions.Add(change.Version);
+            }
+
+            if (!waited)
+            {
+                waited = true;
+
+                // Another thread changes the registry while this handler waits for it: with the event raised under the
+                // write lock, this would deadlock.
+                var other = Task.Run(() => registry.Update("other", Upstreams.WithServers(Upstreams.Server(9001))));
+                Assert.True(other.Wait(TimeSpan.FromSeconds(60)), "the other thread's update never returned");
+            }
+        };
+        long before = registry.Version;
+
+        await Task.Run(() => registry.Update("api", Upstreams.WithServers(Upstreams.Server(8002))));
+
+        Assert.Equal(new[] { before + 1, before + 2 }, versions);
+        Assert.Equal("runtime", Assert.IsType<string>(registry.Get("other").Owner));
+    }
+}
