@@ -29,9 +29,12 @@ internal static class QuickReport
 
         if (output is null)
         {
-            Console.Error.WriteLine("usage: report --out FILE");
+            Console.Error.WriteLine("usage: report --out FILE [--quick]");
             return 2;
         }
+
+        // --quick: the per-call figures only (picks, calls, leases, configuration), without hashing and simulations.
+        bool quick = Array.IndexOf(args, "--quick") > 0;
 
         var metrics = new List<Metric>();
         using (var registry = Fixtures.Registry(10))
@@ -63,11 +66,26 @@ internal static class QuickReport
             metrics.Add(new("try.execute.bytes", bytes, "bytes"));
         }
 
-        AddHashing(metrics);
-        AddSimulations(metrics);
-        var (roundMs, threads) = HeartbeatRound.Measure(1000);
-        metrics.Add(new("heartbeat.round.ms.1000", roundMs, "ms"));
-        metrics.Add(new("heartbeat.round.threads.1000", threads, "threads"));
+        using (var registry = Fixtures.Registry(10))
+        {
+            var (ns, bytes) = Measure(() => Leasing.AcquireAndComplete(registry));
+            metrics.Add(new("lease.ns", ns, "ns"));
+            metrics.Add(new("lease.bytes", bytes, "bytes"));
+        }
+
+        var (startMs, reloadMs) = ConfigurationBinding.Measure(10_000);
+        metrics.Add(new("config.bind.ms.10000", Math.Max(startMs, reloadMs), "ms"));
+        metrics.Add(new("config.start.ms.10000", startMs, "ms"));
+        metrics.Add(new("config.reload.ms.10000", reloadMs, "ms"));
+
+        if (!quick)
+        {
+            AddHashing(metrics);
+            AddSimulations(metrics);
+            var (roundMs, threads) = HeartbeatRound.Measure(1000);
+            metrics.Add(new("heartbeat.round.ms.1000", roundMs, "ms"));
+            metrics.Add(new("heartbeat.round.threads.1000", threads, "threads"));
+        }
 
         string json = JsonSerializer.Serialize(metrics, ReportJsonContext.Default.ListMetric);
         File.WriteAllText(output, json + Environment.NewLine);

@@ -75,6 +75,10 @@ internal sealed class LeaseState
 {
     private static readonly LeaseState?[] Pool = new LeaseState?[Math.Max(16, Environment.ProcessorCount * 4)];
 
+    // One state per thread first: a lease acquired and completed on the same thread costs no interlocked operation.
+    [ThreadStatic]
+    private static LeaseState? t_cached;
+
     public int Generation;
     public TryLoop? Loop;
     public Upstream? Upstream;
@@ -84,6 +88,13 @@ internal sealed class LeaseState
 
     public static LeaseState Rent()
     {
+        var cached = t_cached;
+        if (cached is not null)
+        {
+            t_cached = null;
+            return cached;
+        }
+
         for (int i = 0; i < Pool.Length; i++)
         {
             var item = Volatile.Read(ref Pool[i]);
@@ -98,6 +109,12 @@ internal sealed class LeaseState
 
     public static void Return(LeaseState state)
     {
+        if (t_cached is null)
+        {
+            t_cached = state;
+            return;
+        }
+
         for (int i = 0; i < Pool.Length; i++)
         {
             if (Volatile.Read(ref Pool[i]) is null && Interlocked.CompareExchange(ref Pool[i], state, null) is null)

@@ -19,12 +19,13 @@ namespace Checkups.Health.Heartbeat;
 /// round probes every server of every upstream whose heartbeat is on, concurrently up to <c>HeartbeatConcurrency</c>,
 /// each probe bounded by its upstream's connect timeout. Rounds never overlap: a round that outlasts the interval is
 /// followed by the next one at once, missed ticks are not made up. One round runs in <see cref="StartAsync"/>, so the
-/// first picks already know dead servers. Each round reads the registry afresh, so run-time changes are picked up by the
+/// first picks already know dead servers. Each round reads the store afresh, so run-time changes are picked up by the
 /// next round; results for servers removed meanwhile are dropped.
 /// </summary>
 internal sealed class HeartbeatService : IHostedService, IDisposable
 {
-    private readonly UpstreamRegistry _registry;
+    private readonly UpstreamStore _store;
+    private readonly HeartbeatState _state;
     private readonly Dictionary<string, IHealthProbe> _probes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -39,7 +40,8 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         CheckupsMetrics metrics,
         ILogger<HeartbeatService>? logger = null)
     {
-        _registry = registry;
+        _store = registry.Store;
+        _state = registry.Heartbeat;
         _time = time;
         _metrics = metrics;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -60,7 +62,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
     {
         _stopping = new CancellationTokenSource();
         await RunRoundAsync(cancellationToken).ConfigureAwait(false);
-        _registry.Heartbeat.SetAlive(true);
+        _state.SetAlive(true);
         _loop = LoopAsync(_stopping.Token);
     }
 
@@ -89,7 +91,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
     {
         long started = _time.GetTimestamp();
         var work = new List<(Upstream Upstream, Peer Peer)>();
-        foreach (var upstream in _registry.GetAll())
+        foreach (var upstream in _store.Current.Upstreams.Values)
         {
             if (!upstream.HeartbeatEnabled)
             {
@@ -111,7 +113,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         }
 
         var results = new ProbeResult[work.Count];
-        using (var slots = new SemaphoreSlim(Math.Max(1, _registry.HeartbeatConcurrency)))
+        using (var slots = new SemaphoreSlim(Math.Max(1, _store.Settings.HeartbeatConcurrency)))
         {
             var probes = new Task[work.Count];
             for (int i = 0; i < work.Count; i++)
@@ -123,7 +125,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         }
 
         Apply(work, results);
-        _registry.Heartbeat.RoundCompleted(_time.GetUtcNow());
+        _state.RoundCompleted(_time.GetUtcNow());
         _metrics.RoundCompleted(_time.GetElapsedTime(started));
         Rounds++;
         RoundCompleted?.Invoke(Rounds);
@@ -131,7 +133,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
 
     private async Task LoopAsync(CancellationToken stopping)
     {
-        var interval = _registry.HeartbeatInterval;
+        var interval = _store.Settings.HeartbeatInterval;
         using var timer = new PeriodicTimer(interval, _time);
         try
         {
@@ -146,9 +148,9 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
                     Log.HeartbeatRoundFailed(_logger, ex);
                 }
 
-                if (_registry.HeartbeatInterval != interval)
+                if (_store.Settings.HeartbeatInterval != interval)
                 {
-                    interval = _registry.HeartbeatInterval;
+                    interval = _store.Settings.HeartbeatInterval;
                     timer.Period = interval;
                 }
             }
@@ -158,7 +160,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         }
         finally
         {
-            _registry.Heartbeat.SetAlive(false);
+            _state.SetAlive(false);
         }
     }
 
@@ -218,7 +220,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         for (int i = 0; i < work.Count; i++)
         {
             var (probed, peer) = work[i];
-            if (!_registry.TryGet(probed.Name, out var current) || !current.HeartbeatEnabled
+            if (!_store.Current.Upstreams.TryGetValue(probed.Name, out var current) || !current.HeartbeatEnabled
                 || !current.Health.TryGetValue(peer.Key, out var health) || !ReferenceEquals(health, peer.Health))
             {
                 continue;

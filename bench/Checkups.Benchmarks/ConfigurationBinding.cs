@@ -1,0 +1,69 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using Checkups.Configuration;
+using Checkups.Execution;
+using Checkups.Registry;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Checkups.Benchmarks;
+
+/// <summary>
+/// Start and reload of a configuration of 10,000 servers the way an application has it: a configuration manager registered
+/// as the application's <see cref="IConfiguration"/>, and <c>AddCheckups</c> given its <c>Checkups</c> section.
+/// </summary>
+internal static class ConfigurationBinding
+{
+    public static (double StartMilliseconds, double ReloadMilliseconds) Measure(int servers)
+    {
+        var manager = new ConfigurationManager();
+        var data = new System.Collections.Generic.Dictionary<string, string?>();
+        for (int i = 0; i < servers; i++)
+        {
+            string at = "Checkups:Upstreams:api:Servers:" + i.ToString(CultureInfo.InvariantCulture);
+            data[at + ":Host"] = "10." + (i / 62500).ToString(CultureInfo.InvariantCulture) + "." + (i / 250 % 250).ToString(CultureInfo.InvariantCulture) + "." + (i % 250 + 1).ToString(CultureInfo.InvariantCulture);
+            data[at + ":Port"] = "8080";
+            data[at + ":Weight"] = (1 + i % 5).ToString(CultureInfo.InvariantCulture);
+            data[at + ":MaxFails"] = "2";
+        }
+
+        data["Checkups:HeartbeatEnabled"] = "false";
+        manager.AddInMemoryCollection(data);
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(manager);
+        services.AddCheckups(manager.GetSection(CheckupsOptions.SectionName));
+        using var provider = services.BuildServiceProvider();
+
+        long started = Stopwatch.GetTimestamp();
+        var registry = provider.GetRequiredService<UpstreamRegistry>();
+        double start = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (registry.Get("api").Clusters[0].Peers.Length != servers)
+        {
+            throw new InvalidOperationException("the servers were not all bound");
+        }
+
+        long version = registry.Version;
+        manager["Checkups:Upstreams:api:Servers:0:Port"] = "9090";
+        started = Stopwatch.GetTimestamp();
+        ((IConfigurationRoot)manager).Reload();
+        double reload = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (registry.Version != version + 1 || registry.Get("api").Clusters[0].Peers[0].Port != 9090)
+        {
+            throw new InvalidOperationException("the reload was not applied");
+        }
+
+        return (Math.Round(start, 1), Math.Round(reload, 1));
+    }
+}
+
+/// <summary>One lease acquired and completed on an upstream of 10 servers: the cost an HttpClient handler pays per attempt.</summary>
+internal static class Leasing
+{
+    public static Model.Peer AcquireAndComplete(UpstreamRegistry registry)
+    {
+        var lease = registry.AcquireLease(Fixtures.Upstream, ReadOnlySpan<char>.Empty);
+        lease.Complete(LeaseOutcome.Success);
+        return lease.Peer;
+    }
+}
