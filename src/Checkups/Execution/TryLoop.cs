@@ -149,14 +149,16 @@ internal sealed class TryLoop
         }
 
         bool failed = outcome == LeaseOutcome.Failure;
-        if (elapsed is { } measured && cluster.Selector.ObservesCalls)
+        if (!cluster.Selector.ObservesCalls)
         {
-            long timestamp = (long)(measured.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
-            Record(upstream, cluster, peer, new CallOutcome(failed, Math.Max(0, timestamp), Started: true));
+            Record(upstream, cluster, peer, new CallOutcome(failed, 0));
             return;
         }
 
-        Record(upstream, cluster, peer, Outcome(cluster, failed, started));
+        long duration = elapsed is { } measured
+            ? Math.Max(0, (long)(measured.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond)))
+            : _time.GetTimestamp() - started;
+        Record(upstream, cluster, peer, new CallOutcome(failed, duration, Started: true));
     }
 
     private long Start(Cluster cluster, Peer peer)

@@ -124,12 +124,11 @@ internal sealed class LeaseState
         }
     }
 
+    /// <summary>Drops the references to the snapshot, so a pooled state keeps no old topology alive.</summary>
     public void Clear()
     {
-        Loop = null;
         Upstream = null;
         Cluster = null;
         Peer = null;
-        Started = 0;
     }
 }

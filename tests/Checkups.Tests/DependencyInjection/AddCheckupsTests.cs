@@ -223,6 +223,28 @@ public sealed class AddCheckupsTests
     }
 
     [Fact]
+    public async Task AddCheckups_WithDelegate_BadOptions_FailHostStartWithTheSameExceptionType()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddCheckups(o =>
+        {
+            o.HeartbeatInterval = TimeSpan.FromDays(60);
+            o.Upstreams["api"] = Upstreams.WithServers(Upstreams.Server(0));
+        });
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<CheckupsValidationException>(() => host.StartAsync());
+
+        Assert.Equal(
+            new[]
+            {
+                "Checkups:HeartbeatInterval must be greater than zero and at most 49.17:02:47.2940000 (was 60.00:00:00)",
+                "Checkups:Upstreams:api:Servers:0:Port must be between 1 and 65535 (was 0)",
+            },
+            error.Errors);
+    }
+
+    [Fact]
     public void AddCheckups_WithDelegate_RegistersRegistrySingleton()
     {
         var services = new ServiceCollection();
