@@ -112,9 +112,11 @@ internal sealed class UpstreamStore
                 }
 
                 // Everything is built: from here on nothing can fail, so the settings and the upstreams change together.
+                // A change of the settings alone is a change too: it bumps the version, as any applied change does.
+                bool settingsChanged = next != _settings;
                 Volatile.Write(ref _settings, next);
                 _environment = environment;
-                if (updated.Count > 0 || removed.Count > 0)
+                if (updated.Count > 0 || removed.Count > 0 || settingsChanged)
                 {
                     Commit(owner, updated, removed);
                 }

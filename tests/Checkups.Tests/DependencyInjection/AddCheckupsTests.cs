@@ -43,17 +43,8 @@ public sealed class AddCheckupsTests
         ["Checkups:Upstreams:geo:NamedClusters:east:Servers:0:Port"] = "80",
     };
 
-    private static (IHost Host, ReplaceableConfiguration Configuration, CapturingLoggerProvider Logs) Build(Dictionary<string, string?> values)
-    {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        var source = new ReplaceableConfiguration(values);
-        var configuration = new ConfigurationBuilder().Add(source).Build();
-        var logs = new CapturingLoggerProvider();
-        builder.Logging.AddProvider(logs);
-        builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider());
-        builder.Services.AddCheckups(configuration.GetSection(CheckupsOptions.SectionName));
-        return (builder.Build(), source, logs);
-    }
+    private static (IHost Host, ReplaceableConfiguration Configuration, CapturingLoggerProvider Logs) Build(
+        Dictionary<string, string?> values, Action<IServiceCollection>? configure = null) => CheckupsHost.Build(values, configure);
 
     [Fact]
     public async Task AddCheckups_FromConfiguration_BindsLevelsNamedClustersAndPolicies()

@@ -27,18 +27,7 @@ public sealed class ReloadTests
     };
 
     private static (IHost Host, ReplaceableConfiguration Configuration, CapturingLoggerProvider Logs) Build(
-        Dictionary<string, string?> values, Action<IServiceCollection>? configure = null)
-    {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        var source = new ReplaceableConfiguration(values);
-        ((IConfigurationBuilder)builder.Configuration).Add(source);
-        var logs = new CapturingLoggerProvider();
-        builder.Logging.AddProvider(logs);
-        builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider());
-        builder.Services.AddCheckups(builder.Configuration.GetSection(CheckupsOptions.SectionName));
-        configure?.Invoke(builder.Services);
-        return (builder.Build(), source, logs);
-    }
+        Dictionary<string, string?> values, Action<IServiceCollection>? configure = null) => CheckupsHost.Build(values, configure);
 
     private static Dictionary<string, string?> With(params (string Key, string? Value)[] changes)
     {
@@ -84,6 +73,24 @@ public sealed class ReloadTests
 
         Assert.Equal((TimeSpan.FromSeconds(2), 64), (registry.HeartbeatInterval, registry.HeartbeatConcurrency));
         Assert.Contains(logs.Entries, e => e.Id.Id == 1 && e.Message.Contains("Checkups:Upstreams:geo:Servers:0:Port must be between 1 and 65535 (was 0)", StringComparison.Ordinal));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Reload_SettingsAlone_AreAppliedAndBumpTheVersion_UpstreamsKeepTheirSnapshots()
+    {
+        var (host, configuration, _) = Build(Valid);
+        using var _host = host;
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+        var api = registry.Get("api");
+        long version = registry.Version;
+
+        configuration.Replace(With(("Checkups:HeartbeatInterval", "00:00:09"), ("Checkups:HeartbeatConcurrency", "3")));
+
+        Assert.Equal((TimeSpan.FromSeconds(9), 3), (registry.HeartbeatInterval, registry.HeartbeatConcurrency));
+        Assert.Equal(version + 1, registry.Version);
+        Assert.Same(api, registry.Get("api"));
         await host.StopAsync();
     }
 

@@ -1,0 +1,26 @@
+using System;
+using System.Collections.Generic;
+using Checkups.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Checkups.Tests.TestUtilities;
+
+/// <summary>A host as an application has one: its configuration holds <c>values</c> (replaceable, raising reloads), Checkups bound from its section.</summary>
+public static class CheckupsHost
+{
+    public static (IHost Host, ReplaceableConfiguration Configuration, CapturingLoggerProvider Logs) Build(
+        IDictionary<string, string?> values, Action<IServiceCollection>? configure = null)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var source = new ReplaceableConfiguration(values);
+        ((IConfigurationBuilder)builder.Configuration).Add(source);
+        var logs = new CapturingLoggerProvider();
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider());
+        builder.Services.AddCheckups(builder.Configuration.GetSection(CheckupsOptions.SectionName));
+        configure?.Invoke(builder.Services);
+        return (builder.Build(), source, logs);
+    }
+}
