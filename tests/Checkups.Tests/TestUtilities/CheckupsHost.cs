@@ -4,6 +4,7 @@ using Checkups.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Checkups.Tests.TestUtilities;
 
