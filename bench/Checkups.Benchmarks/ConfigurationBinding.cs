@@ -38,7 +38,7 @@ internal static class ConfigurationBinding
         long started = Stopwatch.GetTimestamp();
         var registry = provider.GetRequiredService<UpstreamRegistry>();
         double start = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        if (registry.Get("api").Clusters[0].Peers.Length != servers)
+        if (registry.Get("api").Clusters[0].Servers.Length != servers)
         {
             throw new InvalidOperationException("the servers were not all bound");
         }
@@ -48,7 +48,7 @@ internal static class ConfigurationBinding
         started = Stopwatch.GetTimestamp();
         ((IConfigurationRoot)manager).Reload();
         double reload = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        if (registry.Version != version + 1 || registry.Get("api").Clusters[0].Peers[0].Port != 9090)
+        if (registry.Version != version + 1 || registry.Get("api").Clusters[0].Servers[0].Port != 9090)
         {
             throw new InvalidOperationException("the reload was not applied");
         }
@@ -60,10 +60,10 @@ internal static class ConfigurationBinding
 /// <summary>One lease acquired and completed on an upstream of 10 servers: the cost an HttpClient handler pays per attempt.</summary>
 internal static class Leasing
 {
-    public static Model.Peer AcquireAndComplete(UpstreamRegistry registry)
+    public static Model.Server AcquireAndComplete(UpstreamRegistry registry)
     {
         var lease = registry.AcquireLease(Fixtures.Upstream, ReadOnlySpan<char>.Empty);
         lease.Complete(LeaseOutcome.Success);
-        return lease.Peer;
+        return lease.Server;
     }
 }

@@ -12,7 +12,7 @@ internal static class Fixtures
     public const string Upstream = "api";
 
     /// <summary>A synchronously completing callback, passed as static state so the call allocates nothing.</summary>
-    public static readonly System.Func<Peer, int, CancellationToken, ValueTask<int>> Echo =
+    public static readonly System.Func<Server, int, CancellationToken, ValueTask<int>> Echo =
         static (peer, state, _) => new ValueTask<int>(peer.Port + state);
 
     /// <summary>One try-loop call with <see cref="Echo"/>; it must complete synchronously, which is what is measured.</summary>

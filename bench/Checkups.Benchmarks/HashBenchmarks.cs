@@ -34,7 +34,7 @@ public class HashLookupBenchmarks
     public void Cleanup() => _registry.Dispose();
 
     [Benchmark]
-    public Peer SelectPeerByKey() => _registry.SelectPeer(Placement.Upstream, _keys[_next++ & 1023].AsSpan());
+    public Server SelectPeerByKey() => _registry.SelectPeer(Placement.Upstream, _keys[_next++ & 1023].AsSpan());
 }
 
 /// <summary>Building the weighted Maglev table (default size) for a cluster.</summary>
@@ -42,7 +42,7 @@ public class HashLookupBenchmarks
 public class MaglevBuildBenchmarks
 {
     private UpstreamRegistry _registry = null!;
-    private ImmutableArray<Peer> _peers;
+    private ImmutableArray<Server> _peers;
 
     [Params(100, 1000)]
     public int Servers { get; set; }
@@ -51,7 +51,7 @@ public class MaglevBuildBenchmarks
     public void Setup()
     {
         _registry = Placement.Registry(Placement.Servers(Servers), HashAlgorithms.Maglev);
-        _peers = _registry.Get(Placement.Upstream).Clusters[0].Peers;
+        _peers = _registry.Get(Placement.Upstream).Clusters[0].Servers;
     }
 
     [GlobalCleanup]

@@ -112,7 +112,7 @@ internal static class Placement
     public static double BuildMilliseconds(int servers)
     {
         using var registry = Registry(Servers(servers), HashAlgorithms.Maglev);
-        var peers = registry.Get(Upstream).Clusters[0].Peers;
+        var peers = registry.Get(Upstream).Clusters[0].Servers;
         int size = MaglevTable.SizeFor(servers);
         double best = double.MaxValue;
         for (int round = 0; round < 7; round++)

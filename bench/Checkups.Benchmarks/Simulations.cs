@@ -70,7 +70,7 @@ internal static class Simulations
         using var registry = new UpstreamRegistry(options, clock, null, RandomSource.Seeded(3));
         var selector = registry.Get("sim").Clusters[0].Selector;
         var jitter = new Random(17);
-        var completions = new PriorityQueue<(Peer Peer, long Started), long>();
+        var completions = new PriorityQueue<(Server Server, long Started), long>();
         var latencies = new List<long>(RatePerSecond * Seconds);
         long interval = TimeSpan.TicksPerSecond / RatePerSecond;
 
@@ -79,7 +79,7 @@ internal static class Simulations
             while (completions.TryPeek(out var done, out long at) && at <= arrival)
             {
                 completions.Dequeue();
-                Complete(selector, clock, done.Peer, done.Started, at);
+                Complete(selector, clock, done.Server, done.Started, at);
             }
 
             clock.Ticks = arrival;
@@ -102,7 +102,7 @@ internal static class Simulations
         return latencies[(int)(latencies.Count * 0.99)];
     }
 
-    private static void Complete(PeerSelector selector, VirtualClock clock, Peer peer, long started, long at)
+    private static void Complete(ServerSelector selector, VirtualClock clock, Server peer, long started, long at)
     {
         clock.Ticks = at;
         if (selector.ObservesCalls)

@@ -23,5 +23,5 @@ public class WeightedRoundRobinBenchmarks
     public void Cleanup() => _registry.Dispose();
 
     [Benchmark]
-    public Peer SelectPeer() => _registry.SelectPeer(Fixtures.Upstream);
+    public Server SelectPeer() => _registry.SelectPeer(Fixtures.Upstream);
 }

@@ -71,10 +71,10 @@ void Print(string title, Dictionary<string, int> counts)
     }
 }
 
-PeerStatus StatusOf(Backend backend) =>
+ServerStatus StatusOf(Backend backend) =>
     registry.GetStatus().Upstreams["demo"].Clusters[0].Servers.Single(s => s.Server.EndsWith($":{backend.Port}", StringComparison.Ordinal));
 
-async Task<PeerStatus> WaitForStatusAsync(Backend backend, string status)
+async Task<ServerStatus> WaitForStatusAsync(Backend backend, string status)
 {
     // Heartbeat rounds run every 300 ms; poll the status report, at most 50 times.
     for (int i = 0; i < 50 && StatusOf(backend).Status != status; i++)

@@ -11,7 +11,7 @@ internal static class Candidates
     public const int StackLimit = 256;
 
     /// <summary>Writes the indexes of the usable servers into <paramref name="into"/>; returns how many, and their total weight.</summary>
-    public static int Collect(Peer[] peers, ref SelectionContext context, Span<int> into, out long totalWeight)
+    public static int Collect(Server[] peers, ref SelectionContext context, Span<int> into, out long totalWeight)
     {
         bool anyTried = !context.Tried.IsEmpty;
         long now = 0;
@@ -20,7 +20,7 @@ internal static class Candidates
         for (int i = 0; i < peers.Length; i++)
         {
             var peer = peers[i];
-            if ((anyTried && context.Tried.Contains(peer.Index)) || !PeerHealth.IsSelectable(peer, ref now))
+            if ((anyTried && context.Tried.Contains(peer.Index)) || !ServerHealth.IsSelectable(peer, ref now))
             {
                 continue;
             }
@@ -33,7 +33,7 @@ internal static class Candidates
     }
 
     /// <summary>Draws one candidate with probability proportional to its weight; returns its position in <paramref name="candidates"/>.</summary>
-    public static int DrawWeighted(Peer[] peers, ReadOnlySpan<int> candidates, long totalWeight, RandomSource random)
+    public static int DrawWeighted(Server[] peers, ReadOnlySpan<int> candidates, long totalWeight, RandomSource random)
     {
         long target = random.NextInt64(totalWeight);
         for (int k = 0; k < candidates.Length; k++)
@@ -52,7 +52,7 @@ internal static class Candidates
     /// Draws two different candidates, each with probability proportional to weight (the second among the rest).
     /// Needs at least two candidates.
     /// </summary>
-    public static (int First, int Second) DrawTwo(Peer[] peers, ReadOnlySpan<int> candidates, long totalWeight, RandomSource random)
+    public static (int First, int Second) DrawTwo(Server[] peers, ReadOnlySpan<int> candidates, long totalWeight, RandomSource random)
     {
         int first = DrawWeighted(peers, candidates, totalWeight, random);
         long rest = totalWeight - peers[candidates[first]].Weight;
@@ -75,6 +75,6 @@ internal static class Candidates
     }
 
     /// <summary>Whether <paramref name="a"/> carries less load per unit of weight than <paramref name="b"/>, counting the new call.</summary>
-    public static bool LessLoaded(Peer a, Peer b) =>
+    public static bool LessLoaded(Server a, Server b) =>
         ((long)a.Health.InFlight + 1) * b.Weight < ((long)b.Health.InFlight + 1) * a.Weight;
 }

@@ -15,13 +15,13 @@ namespace Checkups.Balancing;
 /// </summary>
 internal sealed class FastestResponse : InFlightSelector
 {
-    private readonly Peer[] _peers;
+    private readonly Server[] _peers;
     private readonly TimeProvider _time;
     private readonly RandomSource _random;
     private readonly double _decay;
     private readonly double _failurePenalty;
 
-    public FastestResponse(ImmutableArray<Peer> peers, FastestResponseOptions options, BalancingEnvironment environment)
+    public FastestResponse(ImmutableArray<Server> peers, FastestResponseOptions options, BalancingEnvironment environment)
     {
         _peers = peers.ToArray();
         _time = environment.Time;
@@ -30,7 +30,7 @@ internal sealed class FastestResponse : InFlightSelector
         _failurePenalty = options.FailurePenalty.TotalSeconds * _time.TimestampFrequency;
     }
 
-    public override Peer? Select(ref SelectionContext context)
+    public override Server? Select(ref SelectionContext context)
     {
         Span<int> candidates = _peers.Length <= Candidates.StackLimit ? stackalloc int[_peers.Length] : new int[_peers.Length];
         int count = Candidates.Collect(_peers, ref context, candidates, out long totalWeight);
@@ -55,7 +55,7 @@ internal sealed class FastestResponse : InFlightSelector
         return b.Health.InFlight < a.Health.InFlight ? b : a;
     }
 
-    protected override void OnCallCompleted(Peer peer, in CallOutcome outcome)
+    protected override void OnCallCompleted(Server peer, in CallOutcome outcome)
     {
         if (!outcome.Started && !outcome.Failed)
         {
@@ -72,7 +72,7 @@ internal sealed class FastestResponse : InFlightSelector
         peer.Health.Latency.Observe(_time.GetTimestamp(), sample, _decay);
     }
 
-    private double Cost(Peer peer, long now, ReadOnlySpan<int> candidates, ref double unsampled)
+    private double Cost(Server peer, long now, ReadOnlySpan<int> candidates, ref double unsampled)
     {
         if (!peer.Health.Latency.TryRead(now, _decay, out double latency))
         {

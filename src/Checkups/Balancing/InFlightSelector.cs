@@ -4,7 +4,7 @@ using Checkups.Model;
 namespace Checkups.Balancing;
 
 /// <summary>A selector that follows every call: it keeps each server's and its cluster's count of calls in flight.</summary>
-internal abstract class InFlightSelector : PeerSelector
+internal abstract class InFlightSelector : ServerSelector
 {
     private int _inFlight;
 
@@ -13,13 +13,13 @@ internal abstract class InFlightSelector : PeerSelector
     /// <summary>Gets the calls in flight that this selector started.</summary>
     protected int ClusterInFlight => Volatile.Read(ref _inFlight);
 
-    public override void OnStarted(Peer peer)
+    public override void OnStarted(Server peer)
     {
         peer.Health.CallStarted();
         Interlocked.Increment(ref _inFlight);
     }
 
-    public sealed override void OnCompleted(Peer peer, in CallOutcome outcome)
+    public sealed override void OnCompleted(Server peer, in CallOutcome outcome)
     {
         if (outcome.Started)
         {
@@ -35,12 +35,12 @@ internal abstract class InFlightSelector : PeerSelector
     }
 
     /// <summary>Told when a call this selector counted has ended, however it ended (cancelled too).</summary>
-    protected virtual void OnReleased(Peer peer)
+    protected virtual void OnReleased(Server peer)
     {
     }
 
     /// <summary>Told of a call that completed or failed (not of cancelled ones).</summary>
-    protected virtual void OnCallCompleted(Peer peer, in CallOutcome outcome)
+    protected virtual void OnCallCompleted(Server peer, in CallOutcome outcome)
     {
     }
 }

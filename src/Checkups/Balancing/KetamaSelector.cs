@@ -18,7 +18,7 @@ namespace Checkups.Balancing;
 /// wrapping. When that server cannot be used the following points are tried (21 in all, as nginx does), then smooth
 /// weighted round robin over the rest.
 /// </summary>
-internal sealed class KetamaSelector : PeerSelector
+internal sealed class KetamaSelector : ServerSelector
 {
     /// <summary>Points per unit of weight, as nginx.</summary>
     internal const int PointsPerWeight = 160;
@@ -26,12 +26,12 @@ internal sealed class KetamaSelector : PeerSelector
     /// <summary>Points nginx tries before falling back to round robin.</summary>
     internal const int PointsTried = 21;
 
-    private readonly Peer[] _peers;
+    private readonly Server[] _peers;
     private readonly uint[] _points;
     private readonly int[] _owners;
     private readonly SmoothWeightedRoundRobin _fallback;
 
-    public KetamaSelector(ImmutableArray<Peer> peers)
+    public KetamaSelector(ImmutableArray<Server> peers)
     {
         _peers = peers.ToArray();
         (_points, _owners) = BuildRing(_peers);
@@ -40,7 +40,7 @@ internal sealed class KetamaSelector : PeerSelector
 
     internal int PointCount => _points.Length;
 
-    public override Peer? Select(ref SelectionContext context)
+    public override Server? Select(ref SelectionContext context)
     {
         if (!context.HasKey || _points.Length == 0)
         {
@@ -52,7 +52,7 @@ internal sealed class KetamaSelector : PeerSelector
         for (int tries = 0; tries < PointsTried; tries++)
         {
             var peer = _peers[_owners[(index + tries) % _points.Length]];
-            if (!context.Tried.Contains(peer.Index) && PeerHealth.IsSelectable(peer, ref now))
+            if (!context.Tried.Contains(peer.Index) && ServerHealth.IsSelectable(peer, ref now))
             {
                 return peer;
             }
@@ -61,7 +61,7 @@ internal sealed class KetamaSelector : PeerSelector
         return _fallback.Select(ref context);
     }
 
-    public override void OnCompleted(Peer peer, in CallOutcome outcome) => _fallback.OnCompleted(peer, outcome);
+    public override void OnCompleted(Server peer, in CallOutcome outcome) => _fallback.OnCompleted(peer, outcome);
 
     private int FirstPointAtOrAbove(uint hash)
     {
@@ -83,7 +83,7 @@ internal sealed class KetamaSelector : PeerSelector
         return low == _points.Length ? 0 : low;
     }
 
-    private static (uint[] Points, int[] Owners) BuildRing(Peer[] peers)
+    private static (uint[] Points, int[] Owners) BuildRing(Server[] peers)
     {
         long count = 0;
         foreach (var peer in peers)

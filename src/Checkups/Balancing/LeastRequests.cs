@@ -12,12 +12,12 @@ namespace Checkups.Balancing;
 /// </summary>
 internal sealed class LeastRequests : InFlightSelector
 {
-    private readonly Peer[] _peers;
+    private readonly Server[] _peers;
     private int _rotation;
 
-    public LeastRequests(ImmutableArray<Peer> peers) => _peers = peers.ToArray();
+    public LeastRequests(ImmutableArray<Server> peers) => _peers = peers.ToArray();
 
-    public override Peer? Select(ref SelectionContext context)
+    public override Server? Select(ref SelectionContext context)
     {
         Span<int> candidates = _peers.Length <= Candidates.StackLimit ? stackalloc int[_peers.Length] : new int[_peers.Length];
         int count = Candidates.Collect(_peers, ref context, candidates, out _);

@@ -16,9 +16,9 @@ namespace Checkups.Balancing;
 /// would, and otherwise goes to the other servers. Panic guard: when less than the threshold share of the local weight
 /// is selectable, calls are balanced over every server. Smooth weighted round robin inside each set.
 /// </summary>
-internal sealed class LocalFirst : PeerSelector
+internal sealed class LocalFirst : ServerSelector
 {
-    private readonly Peer[] _peers;
+    private readonly Server[] _peers;
     private readonly bool[] _local;
     private readonly int _zones;
     private readonly long _localWeight;
@@ -28,15 +28,15 @@ internal sealed class LocalFirst : PeerSelector
     private readonly SmoothWeightedRoundRobin _remoteSet;
     private readonly SmoothWeightedRoundRobin _all;
 
-    public LocalFirst(ImmutableArray<Peer> peers, double panicThreshold, BalancingEnvironment environment)
+    public LocalFirst(ImmutableArray<Server> peers, double panicThreshold, BalancingEnvironment environment)
     {
         _peers = peers.ToArray();
         _local = new bool[_peers.Length];
         _panicThreshold = panicThreshold;
         _random = environment.Random;
         var zones = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var local = ImmutableArray.CreateBuilder<Peer>();
-        var remote = ImmutableArray.CreateBuilder<Peer>();
+        var local = ImmutableArray.CreateBuilder<Server>();
+        var remote = ImmutableArray.CreateBuilder<Server>();
         for (int i = 0; i < _peers.Length; i++)
         {
             var peer = _peers[i];
@@ -52,7 +52,7 @@ internal sealed class LocalFirst : PeerSelector
         _all = new SmoothWeightedRoundRobin(peers);
     }
 
-    public override Peer? Select(ref SelectionContext context)
+    public override Server? Select(ref SelectionContext context)
     {
         long localHealthy = 0;
         long allHealthy = 0;
@@ -61,7 +61,7 @@ internal sealed class LocalFirst : PeerSelector
         for (int i = 0; i < _peers.Length; i++)
         {
             var peer = _peers[i];
-            if ((anyTried && context.Tried.Contains(peer.Index)) || !PeerHealth.IsSelectable(peer, ref now))
+            if ((anyTried && context.Tried.Contains(peer.Index)) || !ServerHealth.IsSelectable(peer, ref now))
             {
                 continue;
             }
@@ -82,13 +82,13 @@ internal sealed class LocalFirst : PeerSelector
             : _remoteSet.Select(ref context) ?? _localSet.Select(ref context);
     }
 
-    public override void OnCompleted(Peer peer, in CallOutcome outcome)
+    public override void OnCompleted(Server peer, in CallOutcome outcome)
     {
         (_local[peer.Index] ? _localSet : _remoteSet).OnCompleted(peer, outcome);
         _all.OnCompleted(peer, outcome);
     }
 
-    private static bool IsLocal(Peer peer, Configuration.Locality locality) =>
+    private static bool IsLocal(Server peer, Configuration.Locality locality) =>
         (locality.Zone is not null && string.Equals(peer.Zone, locality.Zone, StringComparison.OrdinalIgnoreCase))
         || (locality.PreferLocalAddresses && LocalAddresses.Contains(peer.Host));
 }

@@ -28,13 +28,13 @@ internal sealed class MaglevSelector : InFlightSelector
 
     private const ulong ProbeStep = 0x9E3779B97F4A7C15UL;
 
-    private readonly Peer[] _peers;
+    private readonly Server[] _peers;
     private readonly MaglevTable _table;
     private readonly double _balanceFactor;
     private readonly SmoothWeightedRoundRobin _withoutKey;
     private readonly int[] _loads;
 
-    public MaglevSelector(ImmutableArray<Peer> peers, int? tableSize, double? balanceFactor)
+    public MaglevSelector(ImmutableArray<Server> peers, int? tableSize, double? balanceFactor)
     {
         _peers = peers.ToArray();
         _table = MaglevTable.Build(_peers, tableSize ?? MaglevTable.SizeFor(_peers.Length));
@@ -45,7 +45,7 @@ internal sealed class MaglevSelector : InFlightSelector
 
     public override bool ObservesCalls => _balanceFactor > 0;
 
-    public override Peer? Select(ref SelectionContext context)
+    public override Server? Select(ref SelectionContext context)
     {
         if (!context.HasKey)
         {
@@ -89,17 +89,17 @@ internal sealed class MaglevSelector : InFlightSelector
         return null;
     }
 
-    public override void OnStarted(Peer peer)
+    public override void OnStarted(Server peer)
     {
         base.OnStarted(peer);
         Interlocked.Increment(ref _loads[peer.Index]);
     }
 
-    protected override void OnReleased(Peer peer) => Interlocked.Decrement(ref _loads[peer.Index]);
+    protected override void OnReleased(Server peer) => Interlocked.Decrement(ref _loads[peer.Index]);
 
-    protected override void OnCallCompleted(Peer peer, in CallOutcome outcome) => _withoutKey.OnCompleted(peer, outcome);
+    protected override void OnCallCompleted(Server peer, in CallOutcome outcome) => _withoutKey.OnCompleted(peer, outcome);
 
-    private Peer? SelectUnderBound(int slot, ref SelectionContext context, ref long now)
+    private Server? SelectUnderBound(int slot, ref SelectionContext context, ref long now)
     {
         // HAProxy's rule with the new call counted: no server may carry more than ceil(factor × (in flight + 1) / servers).
         int cap = (int)Math.Ceiling(_balanceFactor * (ClusterInFlight + 1) / _peers.Length);
@@ -121,6 +121,6 @@ internal sealed class MaglevSelector : InFlightSelector
         return null;
     }
 
-    private static bool Usable(Peer peer, ref SelectionContext context, ref long now) =>
-        !context.Tried.Contains(peer.Index) && PeerHealth.IsSelectable(peer, ref now);
+    private static bool Usable(Server peer, ref SelectionContext context, ref long now) =>
+        !context.Tried.Contains(peer.Index) && ServerHealth.IsSelectable(peer, ref now);
 }

@@ -62,7 +62,7 @@ internal sealed class MaglevTable
     /// <summary>Maps a key hash onto a slot.</summary>
     public int SlotOf(ulong hash) => (int)(((hash >> 32) * (ulong)(uint)_slots.Length) >> 32);
 
-    public static MaglevTable Build(IReadOnlyList<Peer> peers, int size)
+    public static MaglevTable Build(IReadOnlyList<Server> peers, int size)
     {
         int n = peers.Count;
         if (n > MaxServers)

@@ -8,16 +8,16 @@ namespace Checkups.Balancing;
 /// <summary>Power of two choices: of two servers drawn in proportion to their weights, the one with fewer calls in flight per unit of weight.</summary>
 internal sealed class PowerOfTwoChoices : InFlightSelector
 {
-    private readonly Peer[] _peers;
+    private readonly Server[] _peers;
     private readonly RandomSource _random;
 
-    public PowerOfTwoChoices(ImmutableArray<Peer> peers, BalancingEnvironment environment)
+    public PowerOfTwoChoices(ImmutableArray<Server> peers, BalancingEnvironment environment)
     {
         _peers = peers.ToArray();
         _random = environment.Random;
     }
 
-    public override Peer? Select(ref SelectionContext context)
+    public override Server? Select(ref SelectionContext context)
     {
         Span<int> candidates = _peers.Length <= Candidates.StackLimit ? stackalloc int[_peers.Length] : new int[_peers.Length];
         int count = Candidates.Collect(_peers, ref context, candidates, out long totalWeight);

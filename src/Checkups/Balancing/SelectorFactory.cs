@@ -35,17 +35,17 @@ internal static class SelectorFactory
         : options.Hash.Algorithm == HashAlgorithms.Ketama ? KeyHashing.Crc32
         : KeyHashing.XxHash64;
 
-    public static PeerSelector Create(string mode, Cluster cluster, UpstreamOptions options, BalancingEnvironment environment) => mode switch
+    public static ServerSelector Create(string mode, Cluster cluster, UpstreamOptions options, BalancingEnvironment environment) => mode switch
     {
-        BalancingModes.WeightedRoundRobin => new SmoothWeightedRoundRobin(cluster.Peers),
+        BalancingModes.WeightedRoundRobin => new SmoothWeightedRoundRobin(cluster.Servers),
         BalancingModes.Hash or BalancingModes.UrlHash or BalancingModes.IpHash or BalancingModes.HeaderHash =>
             options.Hash.Algorithm == HashAlgorithms.Ketama
-                ? new KetamaSelector(cluster.Peers)
-                : new MaglevSelector(cluster.Peers, options.Hash.TableSize, options.Hash.BalanceFactor),
-        BalancingModes.Fastest => new FastestResponse(cluster.Peers, options.Fastest, environment),
-        BalancingModes.LocalFirst => new LocalFirst(cluster.Peers, options.LocalFirst.PanicThreshold, environment),
-        BalancingModes.LeastRequests => new LeastRequests(cluster.Peers),
-        BalancingModes.PowerOfTwoChoices => new PowerOfTwoChoices(cluster.Peers, environment),
+                ? new KetamaSelector(cluster.Servers)
+                : new MaglevSelector(cluster.Servers, options.Hash.TableSize, options.Hash.BalanceFactor),
+        BalancingModes.Fastest => new FastestResponse(cluster.Servers, options.Fastest, environment),
+        BalancingModes.LocalFirst => new LocalFirst(cluster.Servers, options.LocalFirst.PanicThreshold, environment),
+        BalancingModes.LeastRequests => new LeastRequests(cluster.Servers),
+        BalancingModes.PowerOfTwoChoices => new PowerOfTwoChoices(cluster.Servers, environment),
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown balancing mode."),
     };
 

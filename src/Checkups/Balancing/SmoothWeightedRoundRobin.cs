@@ -21,12 +21,12 @@ namespace Checkups.Balancing;
 /// weight, the cluster steps the algorithm itself under a short lock, starting from a reset state as nginx does on
 /// reload, and returns to the cycle once every server is whole again.
 /// </remarks>
-internal sealed class SmoothWeightedRoundRobin : PeerSelector
+internal sealed class SmoothWeightedRoundRobin : ServerSelector
 {
     /// <summary>The longest precomputed cycle; heavier weight sets always step.</summary>
     internal const int MaxCycle = 8192;
 
-    private readonly Peer[] _peers;
+    private readonly Server[] _peers;
     private readonly int[]? _cycle;
     private readonly long[] _current;
     private readonly int[] _effective;
@@ -38,9 +38,9 @@ internal sealed class SmoothWeightedRoundRobin : PeerSelector
     private long _cursor = -1;
     private volatile bool _whole;
 
-    public SmoothWeightedRoundRobin(ImmutableArray<Peer> peers, int maxCycle = MaxCycle)
+    public SmoothWeightedRoundRobin(ImmutableArray<Server> peers, int maxCycle = MaxCycle)
     {
-        var candidates = new List<Peer>(peers.Length);
+        var candidates = new List<Server>(peers.Length);
         foreach (var peer in peers)
         {
             // Down is fixed for the life of a snapshot: such servers never take part.
@@ -58,7 +58,7 @@ internal sealed class SmoothWeightedRoundRobin : PeerSelector
         _whole = _cycle is not null;
     }
 
-    public override Peer? Select(ref SelectionContext context)
+    public override Server? Select(ref SelectionContext context)
     {
         var cycle = _cycle;
         if (_whole && cycle is not null)
@@ -67,7 +67,7 @@ internal sealed class SmoothWeightedRoundRobin : PeerSelector
             if (context.Tried.IsEmpty)
             {
                 var peer = _peers[cycle[Interlocked.Increment(ref _cursor) % cycle.Length]];
-                if (PeerHealth.IsSelectable(peer, ref now))
+                if (ServerHealth.IsSelectable(peer, ref now))
                 {
                     return peer;
                 }
@@ -85,7 +85,7 @@ internal sealed class SmoothWeightedRoundRobin : PeerSelector
                         continue;
                     }
 
-                    if (PeerHealth.IsSelectable(peer, ref now))
+                    if (ServerHealth.IsSelectable(peer, ref now))
                     {
                         return peer;
                     }
@@ -98,7 +98,7 @@ internal sealed class SmoothWeightedRoundRobin : PeerSelector
         return Step(ref context);
     }
 
-    public override void OnCompleted(Peer peer, in CallOutcome outcome)
+    public override void OnCompleted(Server peer, in CallOutcome outcome)
     {
         if (!outcome.Failed)
         {
@@ -124,7 +124,7 @@ internal sealed class SmoothWeightedRoundRobin : PeerSelector
     }
 
     /// <summary>One step of nginx's algorithm over the selectable, untried servers.</summary>
-    private Peer? Step(ref SelectionContext context)
+    private Server? Step(ref SelectionContext context)
     {
         var peers = _peers;
         var current = _current;
@@ -145,7 +145,7 @@ internal sealed class SmoothWeightedRoundRobin : PeerSelector
             for (int i = 0; i < peers.Length; i++)
             {
                 var peer = peers[i];
-                if ((anyTried && context.Tried.Contains(peer.Index)) || !PeerHealth.IsSelectable(peer, ref now))
+                if ((anyTried && context.Tried.Contains(peer.Index)) || !ServerHealth.IsSelectable(peer, ref now))
                 {
                     allWhole = false;
                     continue;
@@ -193,7 +193,7 @@ internal sealed class SmoothWeightedRoundRobin : PeerSelector
     }
 
     /// <summary>Runs the algorithm from a reset state over one period (the weights' sum divided by their GCD).</summary>
-    private static int[]? BuildCycle(Peer[] peers, int maxCycle)
+    private static int[]? BuildCycle(Server[] peers, int maxCycle)
     {
         if (peers.Length == 0)
         {

@@ -83,7 +83,7 @@ internal static class ServerListValidator
             }
             else if (hostOk)
             {
-                string key = Model.Peer.FormatKey(Model.Peer.NormalizeHost(server.Host), server.Port);
+                string key = Model.Server.FormatKey(Model.Server.NormalizeHost(server.Host), server.Port);
                 if (seen.TryGetValue(key, out int first))
                 {
                     errors.Add(Invariant($"{serverPath} duplicates {key} already listed at {path}:{first}"));
@@ -136,7 +136,7 @@ internal static class ServerListValidator
             return false;
         }
 
-        if (Uri.CheckHostName(Model.Peer.NormalizeHost(host)) == UriHostNameType.Unknown)
+        if (Uri.CheckHostName(Model.Server.NormalizeHost(host)) == UriHostNameType.Unknown)
         {
             errors.Add(Invariant($"{serverPath}:Host must be a host name or IP address without scheme or port (was '{host}')"));
             return false;

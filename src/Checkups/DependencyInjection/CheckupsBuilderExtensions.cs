@@ -3,6 +3,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Checkups.DependencyInjection;
 using Checkups.Health.Probes;
+using Checkups.Sources;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -21,6 +22,21 @@ public static class CheckupsBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(type);
         ArgumentNullException.ThrowIfNull(probe);
         builder.Services.AddSingleton<IHealthProbe>(new DelegateProbe(type, probe));
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers a source of upstreams resolved from the container: the registry applies what it holds when it is built and
+    /// follows its changes; the source owns the upstreams it lists (see <see cref="IUpstreamSource"/>).
+    /// </summary>
+    /// <typeparam name="TSource">The source.</typeparam>
+    /// <param name="builder">The Checkups builder.</param>
+    /// <returns>The builder.</returns>
+    public static ICheckupsBuilder AddUpstreamSource<TSource>(this ICheckupsBuilder builder)
+        where TSource : class, IUpstreamSource
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IUpstreamSource, TSource>());
         return builder;
     }
 

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 
 namespace Checkups.Execution;
 
-/// <summary>Per-call choices for <see cref="Registry.UpstreamRegistry.ExecuteAsync{TResult}(string, Func{Model.Peer, System.Threading.CancellationToken, System.Threading.Tasks.ValueTask{TResult}}, ExecuteOptions?, System.Threading.CancellationToken)"/>.
+/// <summary>Per-call choices for <see cref="Registry.UpstreamRegistry.ExecuteAsync{TResult}(string, Func{Model.Server, System.Threading.CancellationToken, System.Threading.Tasks.ValueTask{TResult}}, ExecuteOptions?, System.Threading.CancellationToken)"/>.
 /// Instances are read, never changed, by a call: cache and share them.</summary>
 public class ExecuteOptions
 {

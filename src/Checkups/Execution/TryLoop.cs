@@ -33,7 +33,7 @@ internal sealed class TryLoop
     public ValueTask<TResult> ExecuteAsync<TState, TResult>(
         Upstream upstream,
         TState state,
-        Func<Peer, TState, CancellationToken, ValueTask<TResult>> callback,
+        Func<Server, TState, CancellationToken, ValueTask<TResult>> callback,
         ExecuteOptions? options,
         CancellationToken cancellationToken)
     {
@@ -96,7 +96,7 @@ internal sealed class TryLoop
     }
 
     /// <summary>Reports one attempt's outcome to the server's health and to the selector of its cluster.</summary>
-    public void Record(Upstream upstream, Cluster cluster, Peer peer, in CallOutcome outcome)
+    public void Record(Upstream upstream, Cluster cluster, Server peer, in CallOutcome outcome)
     {
         if (outcome.Failed)
         {
@@ -120,7 +120,7 @@ internal sealed class TryLoop
     /// Picks a server for a call with no callback (<c>SelectPeer</c>, a lease): the first cluster in order that has a
     /// selectable server not in <paramref name="tried"/>. The same routine the try loop moves through clusters with.
     /// </summary>
-    public static Peer? Select(Upstream upstream, IReadOnlyList<string>? order, ref SelectionContext context, IReadOnlyList<Peer>? tried, out Cluster? cluster)
+    public static Server? Select(Upstream upstream, IReadOnlyList<string>? order, ref SelectionContext context, IReadOnlyList<Server>? tried, out Cluster? cluster)
     {
         int position = 0;
         cluster = null;
@@ -128,19 +128,19 @@ internal sealed class TryLoop
     }
 
     /// <summary>Starts a lease on a picked server: counted in flight as a try-loop attempt is.</summary>
-    public UpstreamLease Lease(Upstream upstream, Cluster cluster, Peer peer)
+    public UpstreamLease Lease(Upstream upstream, Cluster cluster, Server peer)
     {
         var state = LeaseState.Rent();
         state.Loop = this;
         state.Upstream = upstream;
         state.Cluster = cluster;
-        state.Peer = peer;
+        state.Server = peer;
         state.Started = Start(cluster, peer);
         return new UpstreamLease(state);
     }
 
     /// <summary>Completes a lease: the same accounting as the end of a try-loop attempt.</summary>
-    public void Complete(Upstream upstream, Cluster cluster, Peer peer, long started, LeaseOutcome outcome, TimeSpan? elapsed)
+    public void Complete(Upstream upstream, Cluster cluster, Server peer, long started, LeaseOutcome outcome, TimeSpan? elapsed)
     {
         if (outcome == LeaseOutcome.Cancelled)
         {
@@ -161,7 +161,7 @@ internal sealed class TryLoop
         Record(upstream, cluster, peer, new CallOutcome(failed, duration, Started: true));
     }
 
-    private long Start(Cluster cluster, Peer peer)
+    private long Start(Cluster cluster, Server peer)
     {
         if (!cluster.Selector.ObservesCalls)
         {
@@ -178,7 +178,7 @@ internal sealed class TryLoop
             : new CallOutcome(failed, 0);
 
     /// <summary>The caller cancelled: not a failure, but a selector that counts calls in flight must hear of it.</summary>
-    private static void Release(Cluster cluster, Peer peer)
+    private static void Release(Cluster cluster, Server peer)
     {
         if (cluster.Selector.ObservesCalls)
         {
@@ -189,7 +189,7 @@ internal sealed class TryLoop
     private async ValueTask<TResult> ContinueAsync<TState, TResult>(
         Upstream upstream,
         TState state,
-        Func<Peer, TState, CancellationToken, ValueTask<TResult>> callback,
+        Func<Server, TState, CancellationToken, ValueTask<TResult>> callback,
         ExecuteOptions? options,
         Func<TResult, bool>? isFailure,
         TimeSpan? tryTimeout,
@@ -197,7 +197,7 @@ internal sealed class TryLoop
         SelectionContext context,
         int position,
         Cluster cluster,
-        Peer peer,
+        Server peer,
         ValueTask<TResult> pending,
         int outcome,
         Exception? error,
@@ -207,7 +207,7 @@ internal sealed class TryLoop
         int tryLimit = options?.Try ?? upstream.Try;
         int tries = 1;
         List<UpstreamAttempt>? attempts = null;
-        List<Peer>? tried = null;
+        List<Server>? tried = null;
         Cluster? current = cluster;
         while (true)
         {
@@ -244,7 +244,7 @@ internal sealed class TryLoop
             }
 
             (attempts ??= new List<UpstreamAttempt>()).Add(new UpstreamAttempt(peer, error));
-            (tried ??= new List<Peer>()).Add(peer);
+            (tried ??= new List<Server>()).Add(peer);
             object? lastResult = error is null ? result : null;
             context.Tried.Add(peer.Index);
 
@@ -295,13 +295,13 @@ internal sealed class TryLoop
     /// Asks the current cluster for a server; when it has none left, moves along the cluster order. A server that
     /// already failed in this call is skipped in later clusters too (the same host:port may sit in several).
     /// </summary>
-    private static Peer? NextPeer(
+    private static Server? NextPeer(
         Upstream upstream,
         IReadOnlyList<string>? order,
         ref int position,
         ref Cluster? cluster,
         ref SelectionContext context,
-        IReadOnlyList<Peer>? tried)
+        IReadOnlyList<Server>? tried)
     {
         if (cluster is not null)
         {
@@ -353,9 +353,9 @@ internal sealed class TryLoop
     }
 
     /// <summary>Marks the servers of <paramref name="cluster"/> already tried in this call: the same host:port shares one health state, in any cluster and across snapshots.</summary>
-    private static void MarkTried(Cluster cluster, IReadOnlyList<Peer> tried, ref SelectionContext context)
+    private static void MarkTried(Cluster cluster, IReadOnlyList<Server> tried, ref SelectionContext context)
     {
-        foreach (var candidate in cluster.Peers)
+        foreach (var candidate in cluster.Servers)
         {
             foreach (var peer in tried)
             {

@@ -6,14 +6,14 @@ namespace Checkups.Execution;
 /// <summary>One failed attempt of a call: the server tried and why it failed.</summary>
 public sealed class UpstreamAttempt
 {
-    internal UpstreamAttempt(Peer peer, Exception? exception)
+    internal UpstreamAttempt(Server peer, Exception? exception)
     {
-        Peer = peer;
+        Server = peer;
         Exception = exception;
     }
 
     /// <summary>Gets the server that was tried.</summary>
-    public Peer Peer { get; }
+    public Server Server { get; }
 
     /// <summary>Gets the exception the callback threw; <see langword="null"/> when its result was classified as a failure.</summary>
     public Exception? Exception { get; }
@@ -21,6 +21,6 @@ public sealed class UpstreamAttempt
     /// <inheritdoc />
     public override string ToString() =>
         Exception is null
-            ? $"{Peer.Key} (cluster {Peer.Cluster}): result classified as failure"
-            : $"{Peer.Key} (cluster {Peer.Cluster}): {Exception.GetType().Name}: {Exception.Message}";
+            ? $"{Server.Key} (cluster {Server.Cluster}): result classified as failure"
+            : $"{Server.Key} (cluster {Server.Cluster}): {Exception.GetType().Name}: {Exception.Message}";
 }

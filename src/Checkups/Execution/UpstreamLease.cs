@@ -32,11 +32,11 @@ public readonly struct UpstreamLease
     {
         _state = state;
         _generation = state.Generation;
-        Peer = state.Peer!;
+        Server = state.Server!;
     }
 
     /// <summary>Gets the server to call.</summary>
-    public Peer Peer { get; }
+    public Server Server { get; }
 
     /// <summary>Gets whether the lease was completed (or is the default value, which holds nothing).</summary>
     public bool IsCompleted => _state is null || Volatile.Read(ref _state.Generation) != _generation;
@@ -53,7 +53,7 @@ public readonly struct UpstreamLease
     public void Complete(LeaseOutcome outcome, TimeSpan elapsed) => Finish(outcome, elapsed);
 
     /// <inheritdoc />
-    public override string ToString() => Peer?.Key ?? "(no lease)";
+    public override string ToString() => Server?.Key ?? "(no lease)";
 
     private void Finish(LeaseOutcome outcome, TimeSpan? elapsed)
     {
@@ -63,7 +63,7 @@ public readonly struct UpstreamLease
             throw new InvalidOperationException($"The lease of server {ToString()} was already completed.");
         }
 
-        var (loop, upstream, cluster, peer, started) = (state.Loop!, state.Upstream!, state.Cluster!, state.Peer!, state.Started);
+        var (loop, upstream, cluster, peer, started) = (state.Loop!, state.Upstream!, state.Cluster!, state.Server!, state.Started);
         state.Clear();
         LeaseState.Return(state);
         loop.Complete(upstream, cluster, peer, started, outcome, elapsed);
@@ -83,7 +83,7 @@ internal sealed class LeaseState
     public TryLoop? Loop;
     public Upstream? Upstream;
     public Cluster? Cluster;
-    public Peer? Peer;
+    public Server? Server;
     public long Started;
 
     public static LeaseState Rent()
@@ -129,6 +129,6 @@ internal sealed class LeaseState
     {
         Upstream = null;
         Cluster = null;
-        Peer = null;
+        Server = null;
     }
 }

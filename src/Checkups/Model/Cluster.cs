@@ -6,11 +6,11 @@ namespace Checkups.Model;
 /// <summary>A group of servers inside an upstream: a priority level or a named cluster. Immutable.</summary>
 public sealed class Cluster
 {
-    internal Cluster(string name, int? level, ImmutableArray<Peer> peers)
+    internal Cluster(string name, int? level, ImmutableArray<Server> peers)
     {
         Name = name;
         Level = level;
-        Peers = peers;
+        Servers = peers;
     }
 
     /// <summary>Gets the cluster name: the level number as text (<c>1</c>, <c>2</c>…) for levels, else the configured name.</summary>
@@ -20,8 +20,8 @@ public sealed class Cluster
     public int? Level { get; }
 
     /// <summary>Gets the servers of the cluster, in configured order.</summary>
-    public ImmutableArray<Peer> Peers { get; }
+    public ImmutableArray<Server> Servers { get; }
 
-    /// <summary>Gets the selector that picks among <see cref="Peers"/>; built once per snapshot.</summary>
-    internal PeerSelector Selector { get; set; } = null!;
+    /// <summary>Gets the selector that picks among <see cref="Servers"/>; built once per snapshot.</summary>
+    internal ServerSelector Selector { get; set; } = null!;
 }

@@ -25,7 +25,7 @@ public sealed class Upstream
         UpstreamTimeouts timeouts,
         bool heartbeatEnabled,
         long version,
-        FrozenDictionary<string, PeerHealth> health,
+        FrozenDictionary<string, ServerHealth> health,
         object healthGate,
         KeyHashing keyHashing,
         UpstreamOptions source,
@@ -98,7 +98,7 @@ public sealed class Upstream
     public UpstreamOptions GetOptions() => OptionsCopy.Of(Source);
 
     /// <summary>Gets the live health state by server key (host:port); one entry per distinct server.</summary>
-    internal FrozenDictionary<string, PeerHealth> Health { get; }
+    internal FrozenDictionary<string, ServerHealth> Health { get; }
 
     /// <summary>Gets the lock that orders passive err marking across the upstream's servers; carried across snapshots.</summary>
     internal object HealthGate { get; }

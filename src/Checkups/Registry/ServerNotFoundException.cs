@@ -11,7 +11,7 @@ public sealed class ServerNotFoundException : CheckupsException
     /// <param name="host">The host that was named.</param>
     /// <param name="port">The port that was named.</param>
     public ServerNotFoundException(string upstream, string host, int port)
-        : base(string.Create(CultureInfo.InvariantCulture, $"Upstream '{upstream}' has no server {Model.Peer.FormatKey(host, port)}."))
+        : base(string.Create(CultureInfo.InvariantCulture, $"Upstream '{upstream}' has no server {Model.Server.FormatKey(host, port)}."))
     {
         Upstream = upstream;
         Host = host;

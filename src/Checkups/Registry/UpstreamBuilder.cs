@@ -22,27 +22,27 @@ internal static class UpstreamBuilder
     {
         var gate = previous?.HealthGate ?? new object();
         bool heartbeat = source.Heartbeat.Enabled ?? heartbeatDefault;
-        var health = new Dictionary<string, PeerHealth>(StringComparer.OrdinalIgnoreCase);
+        var health = new Dictionary<string, ServerHealth>(StringComparer.OrdinalIgnoreCase);
         string mode = SelectorFactory.Canonical(source.Mode);
         var clusters = ImmutableArray.CreateBuilder<Cluster>();
         int servers = 0;
 
         void Add(string clusterName, int? level, IList<ServerOptions> options)
         {
-            var peers = ImmutableArray.CreateBuilder<Peer>(options.Count);
+            var peers = ImmutableArray.CreateBuilder<Server>(options.Count);
             foreach (var server in options)
             {
-                string host = Peer.NormalizeHost(server.Host);
-                string key = Peer.FormatKey(host, server.Port);
+                string host = Server.NormalizeHost(server.Host);
+                string key = Server.FormatKey(host, server.Port);
                 if (!health.TryGetValue(key, out var state))
                 {
-                    state = previous is not null && previous.Health.TryGetValue(key, out var kept) ? kept : new PeerHealth(environment.Time, gate);
+                    state = previous is not null && previous.Health.TryGetValue(key, out var kept) ? kept : new ServerHealth(environment.Time, gate);
                     state.SetActiveChecks(heartbeat);
                     health.Add(key, state);
                 }
 
                 var metadata = server.Metadata.Count == 0 ? NoMetadata : server.Metadata.ToFrozenDictionary(StringComparer.Ordinal);
-                peers.Add(new Peer(name, clusterName, peers.Count, host, server.Port, server.Weight, server.MaxFails, server.FailTimeout, server.Down, server.Zone, metadata, state));
+                peers.Add(new Server(name, clusterName, peers.Count, host, server.Port, server.Weight, server.MaxFails, server.FailTimeout, server.Down, server.Zone, metadata, state));
             }
 
             servers += peers.Count;

@@ -18,7 +18,7 @@ public sealed partial class UpstreamRegistry
     /// <returns>The server.</returns>
     /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
     /// <exception cref="NoServerAvailableException">No server of any cluster is selectable.</exception>
-    public Peer SelectPeer(string upstream, string? hashKey = null)
+    public Server SelectPeer(string upstream, string? hashKey = null)
     {
         var snapshot = Get(upstream);
         var context = SelectionContext.For(snapshot, hashKey);
@@ -31,7 +31,7 @@ public sealed partial class UpstreamRegistry
     /// <returns>The server.</returns>
     /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
     /// <exception cref="NoServerAvailableException">No server of any cluster is selectable.</exception>
-    public Peer SelectPeer(string upstream, ReadOnlySpan<char> hashKey)
+    public Server SelectPeer(string upstream, ReadOnlySpan<char> hashKey)
     {
         var snapshot = Get(upstream);
         var context = SelectionContext.For(snapshot, hashKey);
@@ -44,7 +44,7 @@ public sealed partial class UpstreamRegistry
     /// <returns>The server.</returns>
     /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
     /// <exception cref="NoServerAvailableException">No server of any cluster is selectable.</exception>
-    public Peer SelectPeer(string upstream, ReadOnlySpan<byte> hashKey)
+    public Server SelectPeer(string upstream, ReadOnlySpan<byte> hashKey)
     {
         var snapshot = Get(upstream);
         var context = SelectionContext.For(snapshot, hashKey);
@@ -56,7 +56,7 @@ public sealed partial class UpstreamRegistry
     /// <param name="hashKey">The key for hashing modes.</param>
     /// <param name="peer">The server, when one is selectable.</param>
     /// <returns>Whether the upstream exists and has a selectable server.</returns>
-    public bool TrySelectPeer(string upstream, string? hashKey, [NotNullWhen(true)] out Peer? peer)
+    public bool TrySelectPeer(string upstream, string? hashKey, [NotNullWhen(true)] out Server? peer)
     {
         peer = null;
         if (!TryGet(upstream, out var snapshot))
@@ -81,34 +81,34 @@ public sealed partial class UpstreamRegistry
     /// <returns>The lease.</returns>
     /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
     /// <exception cref="NoServerAvailableException">No selectable server is left.</exception>
-    public UpstreamLease AcquireLease(string upstream, ExecuteOptions? options = null, IReadOnlyList<Peer>? tried = null)
+    public UpstreamLease AcquireLease(string upstream, ExecuteOptions? options = null, IReadOnlyList<Server>? tried = null)
     {
         var snapshot = Get(upstream);
         var context = SelectionContext.For(snapshot, options?.HashKey);
         return Lease(snapshot, options?.ClusterOrder, ref context, tried);
     }
 
-    /// <summary>Acquires a server for a call keyed by characters (hashed as UTF-8), without allocating; see <see cref="AcquireLease(string, ExecuteOptions?, IReadOnlyList{Peer}?)"/>.</summary>
+    /// <summary>Acquires a server for a call keyed by characters (hashed as UTF-8), without allocating; see <see cref="AcquireLease(string, ExecuteOptions?, IReadOnlyList{Server}?)"/>.</summary>
     /// <param name="upstream">The upstream name.</param>
     /// <param name="hashKey">The key for hashing modes; empty for none.</param>
     /// <param name="tried">The servers already tried in this call.</param>
     /// <returns>The lease.</returns>
     /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
     /// <exception cref="NoServerAvailableException">No selectable server is left.</exception>
-    public UpstreamLease AcquireLease(string upstream, ReadOnlySpan<char> hashKey, IReadOnlyList<Peer>? tried = null)
+    public UpstreamLease AcquireLease(string upstream, ReadOnlySpan<char> hashKey, IReadOnlyList<Server>? tried = null)
     {
         var snapshot = Get(upstream);
         var context = hashKey.IsEmpty ? default : SelectionContext.For(snapshot, hashKey);
         return Lease(snapshot, null, ref context, tried);
     }
 
-    /// <summary>Acquires a server for a call when one is selectable; see <see cref="AcquireLease(string, ExecuteOptions?, IReadOnlyList{Peer}?)"/>.</summary>
+    /// <summary>Acquires a server for a call when one is selectable; see <see cref="AcquireLease(string, ExecuteOptions?, IReadOnlyList{Server}?)"/>.</summary>
     /// <param name="upstream">The upstream name.</param>
     /// <param name="hashKey">The key for hashing modes; empty for none.</param>
     /// <param name="tried">The servers already tried in this call.</param>
     /// <param name="lease">The lease, when a server was acquired.</param>
     /// <returns>Whether the upstream exists and a server was acquired.</returns>
-    public bool TryAcquireLease(string upstream, ReadOnlySpan<char> hashKey, IReadOnlyList<Peer>? tried, out UpstreamLease lease)
+    public bool TryAcquireLease(string upstream, ReadOnlySpan<char> hashKey, IReadOnlyList<Server>? tried, out UpstreamLease lease)
     {
         lease = default;
         if (!TryGet(upstream, out var snapshot))
@@ -143,7 +143,7 @@ public sealed partial class UpstreamRegistry
     /// <exception cref="TryTimeoutException">The try timeout ran out; names every attempt.</exception>
     public ValueTask<TResult> ExecuteAsync<TResult>(
         string upstream,
-        Func<Peer, CancellationToken, ValueTask<TResult>> callback,
+        Func<Server, CancellationToken, ValueTask<TResult>> callback,
         ExecuteOptions? options = null,
         CancellationToken cancellationToken = default)
     {
@@ -153,7 +153,7 @@ public sealed partial class UpstreamRegistry
 
     /// <summary>
     /// Runs <paramref name="callback"/> with <paramref name="state"/> against a chosen server, retrying across servers as
-    /// <see cref="ExecuteAsync{TResult}(string, Func{Peer, CancellationToken, ValueTask{TResult}}, ExecuteOptions?, CancellationToken)"/>
+    /// <see cref="ExecuteAsync{TResult}(string, Func{Server, CancellationToken, ValueTask{TResult}}, ExecuteOptions?, CancellationToken)"/>
     /// does. Pass state instead of capturing it, so a static lambda allocates nothing.
     /// </summary>
     /// <typeparam name="TState">The state's type.</typeparam>
@@ -170,7 +170,7 @@ public sealed partial class UpstreamRegistry
     public ValueTask<TResult> ExecuteAsync<TState, TResult>(
         string upstream,
         TState state,
-        Func<Peer, TState, CancellationToken, ValueTask<TResult>> callback,
+        Func<Server, TState, CancellationToken, ValueTask<TResult>> callback,
         ExecuteOptions? options = null,
         CancellationToken cancellationToken = default)
     {
@@ -199,13 +199,13 @@ public sealed partial class UpstreamRegistry
     /// <param name="failed">Whether the call failed.</param>
     /// <exception cref="UpstreamNotFoundException">The server's upstream no longer exists.</exception>
     /// <exception cref="ServerNotFoundException">The server is no longer in its upstream.</exception>
-    public void Report(Peer peer, bool failed)
+    public void Report(Server peer, bool failed)
     {
         ArgumentNullException.ThrowIfNull(peer);
         Report(peer.Upstream, peer.Host, peer.Port, failed);
     }
 
-    private UpstreamLease Lease(Upstream snapshot, IReadOnlyList<string>? order, ref SelectionContext context, IReadOnlyList<Peer>? tried)
+    private UpstreamLease Lease(Upstream snapshot, IReadOnlyList<string>? order, ref SelectionContext context, IReadOnlyList<Server>? tried)
     {
         var peer = TryLoop.Select(snapshot, order, ref context, tried, out var cluster)
             ?? throw new NoServerAvailableException(
@@ -215,7 +215,7 @@ public sealed partial class UpstreamRegistry
         return _tryLoop.Lease(snapshot, cluster!, peer);
     }
 
-    private static Peer Select(Upstream snapshot, ref SelectionContext context) =>
+    private static Server Select(Upstream snapshot, ref SelectionContext context) =>
         TryLoop.Select(snapshot, null, ref context, null, out _)
             ?? throw new NoServerAvailableException(snapshot.Name, "no selectable server", Array.Empty<UpstreamAttempt>());
 
@@ -223,11 +223,11 @@ public sealed partial class UpstreamRegistry
     {
         ArgumentNullException.ThrowIfNull(host);
         var snapshot = Get(upstream);
-        string key = Peer.FormatKey(Peer.NormalizeHost(host), port);
+        string key = Server.FormatKey(Server.NormalizeHost(host), port);
         bool found = false;
         foreach (var cluster in snapshot.Clusters)
         {
-            foreach (var peer in cluster.Peers)
+            foreach (var peer in cluster.Servers)
             {
                 if (!string.Equals(peer.Key, key, StringComparison.OrdinalIgnoreCase))
                 {

@@ -24,7 +24,7 @@ internal sealed class CheckupsStatusJsonConverter : JsonConverter<CheckupsStatus
                 writer.WriteStartArray();
                 foreach (var peer in cluster.Servers)
                 {
-                    JsonSerializer.Serialize(writer, peer, StatusJsonContext.Default.PeerStatus);
+                    JsonSerializer.Serialize(writer, peer, StatusJsonContext.Default.ServerStatus);
                 }
 
                 writer.WriteEndArray();
@@ -62,6 +62,6 @@ internal sealed class CheckupsStatusJsonConverter : JsonConverter<CheckupsStatus
 
 /// <summary>Source-generated serialisation of the per-server entries.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
-[JsonSerializable(typeof(PeerStatus))]
+[JsonSerializable(typeof(ServerStatus))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class StatusJsonContext : JsonSerializerContext;

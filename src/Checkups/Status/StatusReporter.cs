@@ -16,8 +16,8 @@ internal static class StatusReporter
             var clusters = new List<ClusterStatus>(upstream.Clusters.Length);
             foreach (var cluster in upstream.Clusters)
             {
-                var peers = new List<PeerStatus>(cluster.Peers.Length);
-                foreach (var peer in cluster.Peers)
+                var peers = new List<ServerStatus>(cluster.Servers.Length);
+                foreach (var peer in cluster.Servers)
                 {
                     peers.Add(peer.Health.GetStatus(peer, upstream.Name, upstream.HeartbeatEnabled));
                 }

@@ -33,7 +33,7 @@ public sealed class UpstreamStatus
 /// <summary>The reported state of one cluster.</summary>
 public sealed class ClusterStatus
 {
-    internal ClusterStatus(string name, IReadOnlyList<PeerStatus> servers)
+    internal ClusterStatus(string name, IReadOnlyList<ServerStatus> servers)
     {
         Name = name;
         Servers = servers;
@@ -43,5 +43,5 @@ public sealed class ClusterStatus
     public string Name { get; }
 
     /// <summary>Gets the servers of the cluster.</summary>
-    public IReadOnlyList<PeerStatus> Servers { get; }
+    public IReadOnlyList<ServerStatus> Servers { get; }
 }

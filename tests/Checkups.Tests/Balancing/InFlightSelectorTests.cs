@@ -52,7 +52,7 @@ public sealed class InFlightSelectorTests
         Assert.Equal(new[] { 10, 10, 20 }, new[] { 8001, 8002, 8003 }.Select(p => perPort[p]));
         gate.SetResult(0);
         await Task.WhenAll(calls);
-        Assert.All(registry.Get("api").Clusters[0].Peers, p => Assert.Equal(0, p.Health.InFlight));
+        Assert.All(registry.Get("api").Clusters[0].Servers, p => Assert.Equal(0, p.Health.InFlight));
     }
 
     [Theory]
@@ -76,7 +76,7 @@ public sealed class InFlightSelectorTests
             }
         }
 
-        Assert.All(registry.Get("api").Clusters[0].Peers, p => Assert.Equal(0, p.Health.InFlight));
+        Assert.All(registry.Get("api").Clusters[0].Servers, p => Assert.Equal(0, p.Health.InFlight));
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class InFlightSelectorTests
         registry.ReportSuccess("api", "127.0.0.1", 8001);
         registry.ReportFailure("api", "127.0.0.1", 8002);
 
-        var peers = registry.Get("api").Clusters[0].Peers;
+        var peers = registry.Get("api").Clusters[0].Servers;
         Assert.False(peers[0].Health.Latency.HasSamples);
         Assert.True(peers[1].Health.Latency.HasSamples);
     }

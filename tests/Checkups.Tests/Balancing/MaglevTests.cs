@@ -43,7 +43,7 @@ public sealed class MaglevTests
         Prop.ForAll(weights.ToArbitrary(), w =>
         {
             using var registry = Upstreams.Registry("api", HashUpstream(w, tableSize: 10007));
-            var peers = registry.Get("api").Clusters[0].Peers;
+            var peers = registry.Get("api").Clusters[0].Servers;
             var table = MaglevTable.Build(peers, 10007);
             var counts = new int[w.Length];
             for (int slot = 0; slot < table.Length; slot++)
@@ -207,7 +207,7 @@ public sealed class MaglevTests
 
         gate.SetResult(1);
         await Task.WhenAll(calls);
-        Assert.All(registry.Get("api").Clusters[0].Peers, p => Assert.Equal(0, p.Health.InFlight));
+        Assert.All(registry.Get("api").Clusters[0].Servers, p => Assert.Equal(0, p.Health.InFlight));
     }
 
     [Fact]
@@ -226,7 +226,7 @@ public sealed class MaglevTests
             .Select(i => registry.ExecuteAsync<int>("api", (peer, _) => new ValueTask<int>(gate.Task), new ExecuteOptions { HashKey = "k" + i }).AsTask())
             .ToList();
 
-        Assert.Equal(50, registry.Get("api").Clusters[0].Peers[0].Health.InFlight);
+        Assert.Equal(50, registry.Get("api").Clusters[0].Servers[0].Health.InFlight);
         gate.SetResult(1);
         await Task.WhenAll(calls);
     }
@@ -256,7 +256,7 @@ public sealed class MaglevTests
 
         gate.SetResult(1);
         await Task.WhenAll(early.Concat(late));
-        Assert.All(registry.Get("api").Clusters[0].Peers, p => Assert.Equal(0, p.Health.InFlight));
+        Assert.All(registry.Get("api").Clusters[0].Servers, p => Assert.Equal(0, p.Health.InFlight));
     }
 
     private static UpstreamOptions HashUpstreamWithFactor(int servers, double factor)
@@ -279,11 +279,11 @@ public sealed class MaglevTests
             await new TaskCompletionSource().Task.WaitAsync(ct);
             return 0;
         }, new ExecuteOptions { HashKey = "k" }, cts.Token).AsTask();
-        Assert.Equal(1, registry.Get("api").Clusters[0].Peers.Sum(p => p.Health.InFlight));
+        Assert.Equal(1, registry.Get("api").Clusters[0].Servers.Sum(p => p.Health.InFlight));
 
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
 
-        Assert.Equal(0, registry.Get("api").Clusters[0].Peers.Sum(p => p.Health.InFlight));
+        Assert.Equal(0, registry.Get("api").Clusters[0].Servers.Sum(p => p.Health.InFlight));
     }
 }

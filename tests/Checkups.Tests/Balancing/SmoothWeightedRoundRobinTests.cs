@@ -143,7 +143,7 @@ public sealed class SmoothWeightedRoundRobinModeTests
         return (registry.Get("api").Clusters[0], registry);
     }
 
-    private static int[] Picks(Checkups.Balancing.PeerSelector selector, int count)
+    private static int[] Picks(Checkups.Balancing.ServerSelector selector, int count)
     {
         var ports = new int[count];
         for (int i = 0; i < count; i++)
@@ -164,8 +164,8 @@ public sealed class SmoothWeightedRoundRobinModeTests
         {
             var (cluster, registry) = ClusterOf(w);
             using var _ = registry;
-            var cycled = new Checkups.Balancing.SmoothWeightedRoundRobin(cluster.Peers);
-            var stepped = new Checkups.Balancing.SmoothWeightedRoundRobin(cluster.Peers, maxCycle: 0);
+            var cycled = new Checkups.Balancing.SmoothWeightedRoundRobin(cluster.Servers);
+            var stepped = new Checkups.Balancing.SmoothWeightedRoundRobin(cluster.Servers, maxCycle: 0);
             int n = 2 * w.Sum() + 3;
             return Picks(cycled, n).SequenceEqual(Picks(stepped, n));
         }).QuickCheckThrowOnFailure();
@@ -180,8 +180,8 @@ public sealed class SmoothWeightedRoundRobinModeTests
         using var __ = r2;
 
         Assert.Equal(
-            Picks(new Checkups.Balancing.SmoothWeightedRoundRobin(small.Peers), 56),
-            Picks(new Checkups.Balancing.SmoothWeightedRoundRobin(big.Peers, maxCycle: 0), 56));
+            Picks(new Checkups.Balancing.SmoothWeightedRoundRobin(small.Servers), 56),
+            Picks(new Checkups.Balancing.SmoothWeightedRoundRobin(big.Servers, maxCycle: 0), 56));
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public sealed class SmoothWeightedRoundRobinModeTests
         using var _ = registry;
         foreach (int maxCycle in new[] { Checkups.Balancing.SmoothWeightedRoundRobin.MaxCycle, 0 })
         {
-            var selector = new Checkups.Balancing.SmoothWeightedRoundRobin(cluster.Peers, maxCycle);
+            var selector = new Checkups.Balancing.SmoothWeightedRoundRobin(cluster.Servers, maxCycle);
             var context = default(Checkups.Balancing.SelectionContext);
             var seen = new System.Collections.Generic.List<int>();
             for (int i = 0; i < 4; i++)
@@ -211,7 +211,7 @@ public sealed class SmoothWeightedRoundRobinModeTests
     {
         var (cluster, registry) = ClusterOf(new[] { 1, 2, 3 });
         using var _ = registry;
-        var selector = new Checkups.Balancing.SmoothWeightedRoundRobin(cluster.Peers);
+        var selector = new Checkups.Balancing.SmoothWeightedRoundRobin(cluster.Servers);
         var normal = new System.Text.StringBuilder();
 
         for (int i = 0; i < 24; i++)

@@ -140,8 +140,8 @@ public sealed class ValidationTests
         using var registry = Upstreams.Registry("api", upstream);
 
         Assert.Equal("wrr", registry.Get("api").Mode);
-        Assert.Equal("[::1]:8001", registry.Get("api").Clusters[0].Peers[0].Key);
-        Assert.Equal("::1", registry.Get("api").Clusters[0].Peers[0].Host);
+        Assert.Equal("[::1]:8001", registry.Get("api").Clusters[0].Servers[0].Key);
+        Assert.Equal("::1", registry.Get("api").Clusters[0].Servers[0].Host);
     }
 
     private static UpstreamOptions Hash(Action<HashOptions> change, params ServerOptions[] servers)

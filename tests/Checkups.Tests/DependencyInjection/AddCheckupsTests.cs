@@ -60,7 +60,7 @@ public sealed class AddCheckupsTests
         Assert.Equal(TimeSpan.FromSeconds(3), api.TryTimeout);
         Assert.Equal(TimeSpan.FromSeconds(1), api.Timeouts.Connect);
         Assert.Equal(TimeSpan.FromSeconds(5), api.Timeouts.Read);
-        var peer = api.Clusters[0].Peers[0];
+        var peer = api.Clusters[0].Servers[0];
         Assert.Equal((3, 2, TimeSpan.FromSeconds(30), "z1", "r7"), (peer.Weight, peer.MaxFails, peer.FailTimeout, peer.Zone, peer.Metadata["rack"]));
         Assert.Equal(TimeSpan.FromSeconds(2), registry.HeartbeatInterval);
         var geo = registry.Get("geo");
@@ -108,7 +108,7 @@ public sealed class AddCheckupsTests
         configuration.Replace(new Dictionary<string, string?>(Valid) { ["Checkups:Upstreams:api:Clusters:0:Servers:0:Port"] = "8101" });
 
         Assert.Equal(version + 1, registry.Version);
-        Assert.Equal(8101, registry.Get("api").Clusters[0].Peers[0].Port);
+        Assert.Equal(8101, registry.Get("api").Clusters[0].Servers[0].Port);
         Assert.Same(geoBefore, registry.Get("geo"));
         await host.StopAsync();
     }
@@ -163,7 +163,7 @@ public sealed class AddCheckupsTests
         });
 
         Assert.Equal(version, registry.Version);
-        Assert.Equal(8001, registry.Get("api").Clusters[0].Peers[0].Port);
+        Assert.Equal(8001, registry.Get("api").Clusters[0].Servers[0].Port);
         var entry = Assert.Single(logs.Entries, e => e.Id.Id == 1);
         Assert.Equal(LogLevel.Error, entry.Level);
         Assert.Contains("Checkups:Upstreams:api:Clusters:1:Servers:0:Weight must be between 1 and 1000000 (was -5)", entry.Message, StringComparison.Ordinal);
@@ -180,7 +180,7 @@ public sealed class AddCheckupsTests
 
         configuration.Replace(new Dictionary<string, string?>(Valid) { ["Checkups:Upstreams:api:Clusters:0:Servers:0:Port"] = "eighty" });
 
-        Assert.Equal(8001, registry.Get("api").Clusters[0].Peers[0].Port);
+        Assert.Equal(8001, registry.Get("api").Clusters[0].Servers[0].Port);
         var entry = Assert.Single(logs.Entries, e => e.Id.Id == 1);
         Assert.EndsWith("Checkups:Upstreams:api:Clusters:0:Servers:0:Port must be a whole number (was 'eighty')", entry.Message, StringComparison.Ordinal);
         await host.StopAsync();
@@ -248,6 +248,30 @@ public sealed class AddCheckupsTests
         Assert.Equal(8001, registry.SelectPeer("api").Port);
     }
 
+    /// <summary>A source with one fixed upstream, resolved from the container.</summary>
+    public sealed class FixedSource : Checkups.Sources.IUpstreamSource
+    {
+        public string Name => "fixed";
+
+        public Checkups.Sources.UpstreamSourceSnapshot GetSnapshot() => new(
+            new Dictionary<string, UpstreamOptions> { ["images"] = Upstreams.WithServers(Upstreams.Server(7001)) },
+            new Microsoft.Extensions.Primitives.CancellationChangeToken(System.Threading.CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AddUpstreamSource_SourceFromTheContainer_OwnsItsUpstreams_BesideTheConfiguration()
+    {
+        var (host, _, _) = Build(Valid, services => services.AddCheckups(_ => { }).AddUpstreamSource<FixedSource>());
+        using var _host = host;
+
+        await host.StartAsync();
+
+        var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+        Assert.Equal(("fixed", "configuration"), (registry.Get("images").Owner, registry.Get("api").Owner));
+        Assert.Throws<UpstreamOwnershipException>(() => registry.Delete("images"));
+        await host.StopAsync();
+    }
+
     [Fact]
     public async Task AddHealthProbe_CustomDelegate_IsUsedByTheHostedHeartbeat()
     {
@@ -265,10 +289,10 @@ public sealed class AddCheckupsTests
             {
                 lock (probed)
                 {
-                    probed.Add(context.Peer.Port);
+                    probed.Add(context.Server.Port);
                 }
 
-                return ValueTask.FromResult(context.Peer.Port == 8002
+                return ValueTask.FromResult(context.Server.Port == 8002
                     ? Checkups.Health.Probes.ProbeResult.Failure("queue too deep", new Dictionary<string, string> { ["depth"] = "9000" })
                     : Checkups.Health.Probes.ProbeResult.Ok());
             });

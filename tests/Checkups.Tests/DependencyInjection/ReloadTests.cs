@@ -55,7 +55,7 @@ public sealed class ReloadTests
 
         configuration.Replace(With(("Checkups:Upstreams:geo:Servers:0:Port", "8102")));
 
-        Assert.Equal(8102, registry.Get("geo").Clusters[0].Peers[0].Port);
+        Assert.Equal(8102, registry.Get("geo").Clusters[0].Servers[0].Port);
         Assert.Equal(5, registry.Get("api").Try);
         Assert.Equal(7001, registry.SelectPeer("coded").Port);
         await host.StopAsync();

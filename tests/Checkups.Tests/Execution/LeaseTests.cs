@@ -21,7 +21,7 @@ public sealed class LeaseTests
     }
 
     private static int InFlight(UpstreamRegistry registry, int port) =>
-        registry.Get("api").Clusters.SelectMany(c => c.Peers).First(p => p.Port == port).Health.InFlight;
+        registry.Get("api").Clusters.SelectMany(c => c.Servers).First(p => p.Port == port).Health.InFlight;
 
     [Fact]
     public void AcquireLease_LeastRequests_SeesCallsInFlightUntilCompleted()
@@ -31,11 +31,11 @@ public sealed class LeaseTests
         var first = registry.AcquireLease("api");
         var second = registry.AcquireLease("api");
 
-        Assert.NotEqual(first.Peer.Port, second.Peer.Port);
+        Assert.NotEqual(first.Server.Port, second.Server.Port);
         Assert.Equal((1, 1), (InFlight(registry, 8001), InFlight(registry, 8002)));
         first.Complete(LeaseOutcome.Success);
-        Assert.Equal(0, InFlight(registry, first.Peer.Port));
-        Assert.Equal(first.Peer.Port, registry.AcquireLease("api").Peer.Port);
+        Assert.Equal(0, InFlight(registry, first.Server.Port));
+        Assert.Equal(first.Server.Port, registry.AcquireLease("api").Server.Port);
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class LeaseTests
     {
         using var registry = Registry(BalancingModes.WeightedRoundRobin, Upstreams.Server(8001, maxFails: 1), Upstreams.Server(8002));
         var lease = registry.AcquireLease("api");
-        Assert.Equal(8001, lease.Peer.Port);
+        Assert.Equal(8001, lease.Server.Port);
 
         lease.Complete(LeaseOutcome.Failure);
 
@@ -76,8 +76,8 @@ public sealed class LeaseTests
 
         lease.Complete(LeaseOutcome.Cancelled);
 
-        Assert.Equal(0, InFlight(registry, lease.Peer.Port));
-        Assert.Equal(0, Upstreams.StatusOf(registry, lease.Peer.Port).FailCount);
+        Assert.Equal(0, InFlight(registry, lease.Server.Port));
+        Assert.Equal(0, Upstreams.StatusOf(registry, lease.Server.Port).FailCount);
     }
 
     [Fact]
@@ -87,14 +87,14 @@ public sealed class LeaseTests
         var first = registry.AcquireLease("api");
         first.Complete(LeaseOutcome.Failure);
 
-        var second = registry.AcquireLease("api", tried: new[] { first.Peer });
+        var second = registry.AcquireLease("api", tried: new[] { first.Server });
         second.Complete(LeaseOutcome.Failure);
-        var third = registry.AcquireLease("api", tried: new[] { first.Peer, second.Peer });
+        var third = registry.AcquireLease("api", tried: new[] { first.Server, second.Server });
         third.Complete(LeaseOutcome.Failure);
 
-        Assert.Equal(new[] { 8001, 8002, 9001 }, new[] { first.Peer.Port, second.Peer.Port, third.Peer.Port }.Order());
-        Assert.Equal(9001, third.Peer.Port);
-        var error = Assert.Throws<NoServerAvailableException>(() => registry.AcquireLease("api", tried: new[] { first.Peer, second.Peer, third.Peer }));
+        Assert.Equal(new[] { 8001, 8002, 9001 }, new[] { first.Server.Port, second.Server.Port, third.Server.Port }.Order());
+        Assert.Equal(9001, third.Server.Port);
+        var error = Assert.Throws<NoServerAvailableException>(() => registry.AcquireLease("api", tried: new[] { first.Server, second.Server, third.Server }));
         Assert.Contains("no selectable server left after 3 tried", error.Message, StringComparison.Ordinal);
     }
 
@@ -109,8 +109,8 @@ public sealed class LeaseTests
 
         Assert.All(Enumerable.Range(0, 6), _ =>
         {
-            var retry = registry.AcquireLease("api", tried: new[] { first.Peer });
-            Assert.NotEqual(first.Peer.Port, retry.Peer.Port);
+            var retry = registry.AcquireLease("api", tried: new[] { first.Server });
+            Assert.NotEqual(first.Server.Port, retry.Server.Port);
             retry.Complete(LeaseOutcome.Success);
         });
     }
@@ -122,10 +122,10 @@ public sealed class LeaseTests
         for (int i = 0; i < 10; i++)
         {
             var lease = registry.AcquireLease("api");
-            lease.Complete(LeaseOutcome.Success, lease.Peer.Port == 8001 ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromMilliseconds(5));
+            lease.Complete(LeaseOutcome.Success, lease.Server.Port == 8001 ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromMilliseconds(5));
         }
 
-        var peers = registry.Get("api").Clusters[0].Peers;
+        var peers = registry.Get("api").Clusters[0].Servers;
         long now = _time.GetTimestamp();
         double decay = 10 * _time.TimestampFrequency;
         Assert.True(peers[0].Health.Latency.TryRead(now, decay, out double slow));
@@ -134,7 +134,7 @@ public sealed class LeaseTests
         Assert.All(Enumerable.Range(0, 20), _ =>
         {
             var lease = registry.AcquireLease("api");
-            Assert.Equal(8002, lease.Peer.Port);
+            Assert.Equal(8002, lease.Server.Port);
             lease.Complete(LeaseOutcome.Success, TimeSpan.FromMilliseconds(5));
         });
     }

@@ -17,7 +17,7 @@ public sealed class TryLoopTests
 
     private static ServerOptions S(int port, int maxFails = 0) => Upstreams.Server(port, maxFails: maxFails);
 
-    private static ValueTask<int> FailOn(Peer peer, ISet<int> failing, List<int> calls)
+    private static ValueTask<int> FailOn(Server peer, ISet<int> failing, List<int> calls)
     {
         calls.Add(peer.Port);
         return failing.Contains(peer.Port)
@@ -99,7 +99,7 @@ public sealed class TryLoopTests
 
         Assert.Equal(2, calls.Count);
         Assert.Equal("api", error.Upstream);
-        Assert.Equal(calls, error.Attempts.Select(a => a.Peer.Port));
+        Assert.Equal(calls, error.Attempts.Select(a => a.Server.Port));
         Assert.StartsWith("Upstream 'api': no servers available (try limit of 2 reached); 2 attempt(s): 127.0.0.1:", error.Message, StringComparison.Ordinal);
         Assert.Contains($"InvalidOperationException: refused by {calls[0]}", error.Message, StringComparison.Ordinal);
         Assert.IsType<InvalidOperationException>(error.InnerException);
@@ -253,7 +253,7 @@ public sealed class TryLoopTests
             Assert.Equal(8002, await registry.ExecuteAsync("api", (p, _) => ValueTask.FromResult(p.Port), options));
         }
 
-        Assert.All(registry.Get("api").Clusters[0].Peers, p => Assert.Equal(0, p.Health.InFlight));
+        Assert.All(registry.Get("api").Clusters[0].Servers, p => Assert.Equal(0, p.Health.InFlight));
     }
 
     [Fact]

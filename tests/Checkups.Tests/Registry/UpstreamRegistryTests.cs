@@ -62,7 +62,7 @@ public sealed class UpstreamRegistryTests
         var snapshot = registry.Get("api");
         Assert.Equal(7, snapshot.Try);
         Assert.Equal(TimeSpan.FromSeconds(42), registry.GetTimeouts("api").Read);
-        Assert.Equal(new[] { 8005, 8006 }, Assert.Single(snapshot.Clusters).Peers.Select(p => p.Port));
+        Assert.Equal(new[] { 8005, 8006 }, Assert.Single(snapshot.Clusters).Servers.Select(p => p.Port));
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class UpstreamRegistryTests
         options.Servers[0].Port = 9999;
         options.Servers.Add(Upstreams.Server(8002));
 
-        Assert.Equal(new[] { 8001 }, registry.Get("api").Clusters[0].Peers.Select(p => p.Port));
+        Assert.Equal(new[] { 8001 }, registry.Get("api").Clusters[0].Servers.Select(p => p.Port));
     }
 
     [Fact]

@@ -27,13 +27,13 @@ public static class Probing
     {
         using var registry = Upstreams.Registry("probed", upstream, TimeProvider.System);
         var snapshot = registry.Get("probed");
-        var peer = snapshot.Clusters[0].Peers[0];
+        var peer = snapshot.Clusters[0].Servers[0];
         using var timeout = new CancellationTokenSource(snapshot.Timeouts.Connect);
         return await probe.ProbeAsync(new ProbeContext(snapshot, peer, snapshot.Source.Heartbeat, snapshot.Timeouts.Connect), timeout.Token);
     }
 
     /// <summary>Runs a heartbeat round over one upstream and returns the server's reported status.</summary>
-    public static async Task<Checkups.Status.PeerStatus> RoundAsync(IHealthProbe probe, UpstreamOptions upstream, ManualTimeProvider? time = null, Action? whileRunning = null)
+    public static async Task<Checkups.Status.ServerStatus> RoundAsync(IHealthProbe probe, UpstreamOptions upstream, ManualTimeProvider? time = null, Action? whileRunning = null)
     {
         var clock = time ?? new ManualTimeProvider();
         using var registry = Upstreams.Registry("probed", upstream, clock);

@@ -74,7 +74,7 @@ public sealed class ScriptedProbe : IHealthProbe
                 await gate.WaitAsync(cancellationToken);
             }
 
-            return Verdicts.TryGetValue(context.Peer.Port, out var verdict) ? verdict() : ProbeResult.Ok();
+            return Verdicts.TryGetValue(context.Server.Port, out var verdict) ? verdict() : ProbeResult.Ok();
         }
         finally
         {

@@ -45,7 +45,7 @@ public static class Upstreams
         WithServers(weights.Select((w, i) => Server(8001 + i, w)).ToArray());
 
     /// <summary>The status of the server on <paramref name="port"/> of upstream <paramref name="upstream"/> (first cluster holding it).</summary>
-    public static PeerStatus StatusOf(UpstreamRegistry registry, int port, string upstream = "api") =>
+    public static ServerStatus StatusOf(UpstreamRegistry registry, int port, string upstream = "api") =>
         registry.GetStatus().Upstreams[upstream].Clusters.SelectMany(c => c.Servers).First(s => s.Server.EndsWith($":{port}", StringComparison.Ordinal));
 
     /// <summary>A registry whose upstreams may also name the given probe types (registered probes, as DI would know them).</summary>

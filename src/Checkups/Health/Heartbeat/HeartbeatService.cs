@@ -90,7 +90,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
     internal async Task RunRoundAsync(CancellationToken cancellationToken)
     {
         long started = _time.GetTimestamp();
-        var work = new List<(Upstream Upstream, Peer Peer)>();
+        var work = new List<(Upstream Upstream, Server Server)>();
         foreach (var upstream in _store.Current.Upstreams.Values)
         {
             if (!upstream.HeartbeatEnabled)
@@ -98,10 +98,10 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
                 continue;
             }
 
-            var seen = new HashSet<PeerHealth>(ReferenceEqualityComparer.Instance);
+            var seen = new HashSet<ServerHealth>(ReferenceEqualityComparer.Instance);
             foreach (var cluster in upstream.Clusters)
             {
-                foreach (var peer in cluster.Peers)
+                foreach (var peer in cluster.Servers)
                 {
                     // A host:port listed in several clusters shares one health state: probe it once.
                     if (seen.Add(peer.Health))
@@ -164,12 +164,12 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         }
     }
 
-    private async Task ProbeWithSlotAsync(List<(Upstream Upstream, Peer Peer)> work, ProbeResult[] results, int index, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private async Task ProbeWithSlotAsync(List<(Upstream Upstream, Server Server)> work, ProbeResult[] results, int index, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            results[index] = await ProbeAsync(work[index].Upstream, work[index].Peer, cancellationToken).ConfigureAwait(false);
+            results[index] = await ProbeAsync(work[index].Upstream, work[index].Server, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -177,7 +177,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         }
     }
 
-    private async Task<ProbeResult> ProbeAsync(Upstream upstream, Peer peer, CancellationToken cancellationToken)
+    private async Task<ProbeResult> ProbeAsync(Upstream upstream, Server peer, CancellationToken cancellationToken)
     {
         var options = upstream.Source.Heartbeat;
         var timeout = upstream.Timeouts.Connect;
@@ -214,9 +214,9 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
     /// server of an upstream (not counting administratively down ones) would end the round <c>err</c>, the first server not
     /// down is recorded as <c>unstable</c> instead, so there is never a moment with no selectable server.
     /// </summary>
-    private void Apply(List<(Upstream Upstream, Peer Peer)> work, ProbeResult[] results)
+    private void Apply(List<(Upstream Upstream, Server Server)> work, ProbeResult[] results)
     {
-        var byUpstream = new Dictionary<string, (Upstream Current, List<(Peer Peer, ProbeResult Result)> Verdicts)>(StringComparer.OrdinalIgnoreCase);
+        var byUpstream = new Dictionary<string, (Upstream Current, List<(Server Server, ProbeResult Result)> Verdicts)>(StringComparer.OrdinalIgnoreCase);
         for (int i = 0; i < work.Count; i++)
         {
             var (probed, peer) = work[i];
@@ -228,7 +228,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
 
             if (!byUpstream.TryGetValue(current.Name, out var group))
             {
-                byUpstream[current.Name] = group = (current, new List<(Peer, ProbeResult)>());
+                byUpstream[current.Name] = group = (current, new List<(Server, ProbeResult)>());
             }
 
             group.Verdicts.Add((peer, results[i]));
@@ -252,7 +252,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         }
     }
 
-    private static bool AllWouldFail(List<(Peer Peer, ProbeResult Result)> verdicts, int sensibility)
+    private static bool AllWouldFail(List<(Server Server, ProbeResult Result)> verdicts, int sensibility)
     {
         bool any = false;
         foreach (var (peer, result) in verdicts)
@@ -273,11 +273,11 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
     }
 
     /// <summary>The first server in default order that is not administratively down: the one protection keeps.</summary>
-    private static Peer? FirstNotDown(Upstream upstream)
+    private static Server? FirstNotDown(Upstream upstream)
     {
         foreach (var cluster in upstream.Clusters)
         {
-            foreach (var peer in cluster.Peers)
+            foreach (var peer in cluster.Servers)
             {
                 if (!peer.Down)
                 {
@@ -289,7 +289,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         return null;
     }
 
-    private void Report(string upstream, Peer peer, string? before, string after, string? message)
+    private void Report(string upstream, Server peer, string? before, string after, string? message)
     {
         string previous = before ?? HealthStatus.Ok;
         if (previous == after)

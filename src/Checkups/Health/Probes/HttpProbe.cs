@@ -29,7 +29,7 @@ internal sealed class HttpProbe : IHealthProbe, IDisposable
     public async ValueTask<ProbeResult> ProbeAsync(ProbeContext context, CancellationToken cancellationToken)
     {
         var options = context.Options.Http;
-        using var request = new HttpRequestMessage(new HttpMethod(options.Method), new Uri("http://" + context.Peer.Key + options.Path));
+        using var request = new HttpRequestMessage(new HttpMethod(options.Method), new Uri("http://" + context.Server.Key + options.Path));
         request.Headers.ConnectionClose = true;
         if (options.Host is { } host)
         {

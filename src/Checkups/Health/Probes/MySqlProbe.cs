@@ -30,7 +30,7 @@ internal sealed class MySqlProbe : IHealthProbe
 
     public async ValueTask<ProbeResult> ProbeAsync(ProbeContext context, CancellationToken cancellationToken)
     {
-        var socket = await ProbeConnection.ConnectAsync(context.Peer, cancellationToken).ConfigureAwait(false);
+        var socket = await ProbeConnection.ConnectAsync(context.Server, cancellationToken).ConfigureAwait(false);
         using var stream = new NetworkStream(socket, ownsSocket: true);
         var (sequence, handshake) = await ReadPacketAsync(stream, cancellationToken).ConfigureAwait(false);
         if (handshake.Length > 0 && handshake[0] == 0xFF)

@@ -9,7 +9,7 @@ namespace Checkups.Health.Probes;
 /// <summary>Opens the TCP connection a probe talks over.</summary>
 internal static class ProbeConnection
 {
-    public static async ValueTask<Socket> ConnectAsync(Peer peer, CancellationToken cancellationToken)
+    public static async ValueTask<Socket> ConnectAsync(Server peer, CancellationToken cancellationToken)
     {
         EndPoint endPoint = IPAddress.TryParse(peer.Host, out var address)
             ? new IPEndPoint(address, peer.Port)

@@ -7,10 +7,10 @@ namespace Checkups.Health.Probes;
 /// <summary>What a probe is asked to check: one server of one upstream, with the upstream's heartbeat options.</summary>
 public sealed class ProbeContext
 {
-    internal ProbeContext(Upstream upstream, Peer peer, HeartbeatOptions options, TimeSpan timeout)
+    internal ProbeContext(Upstream upstream, Server peer, HeartbeatOptions options, TimeSpan timeout)
     {
         Upstream = upstream;
-        Peer = peer;
+        Server = peer;
         Options = options;
         Timeout = timeout;
     }
@@ -19,7 +19,7 @@ public sealed class ProbeContext
     public Upstream Upstream { get; }
 
     /// <summary>Gets the server to probe.</summary>
-    public Peer Peer { get; }
+    public Server Server { get; }
 
     /// <summary>Gets the upstream's heartbeat options (probe type, HTTP, Redis and MySQL settings).</summary>
     public HeartbeatOptions Options { get; }

@@ -22,7 +22,7 @@ internal sealed class RedisProbe : IHealthProbe
 
     public async ValueTask<ProbeResult> ProbeAsync(ProbeContext context, CancellationToken cancellationToken)
     {
-        var socket = await ProbeConnection.ConnectAsync(context.Peer, cancellationToken).ConfigureAwait(false);
+        var socket = await ProbeConnection.ConnectAsync(context.Server, cancellationToken).ConfigureAwait(false);
         using var redis = new RespConnection(socket);
         var credentials = context.Options.Redis;
         if (credentials.Password is { } password)

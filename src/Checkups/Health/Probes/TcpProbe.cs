@@ -11,7 +11,7 @@ internal sealed class TcpProbe : IHealthProbe
 
     public async ValueTask<ProbeResult> ProbeAsync(ProbeContext context, CancellationToken cancellationToken)
     {
-        using var socket = await ProbeConnection.ConnectAsync(context.Peer, cancellationToken).ConfigureAwait(false);
+        using var socket = await ProbeConnection.ConnectAsync(context.Server, cancellationToken).ConfigureAwait(false);
         return ProbeResult.Ok();
     }
 }

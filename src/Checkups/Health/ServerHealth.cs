@@ -15,7 +15,7 @@ namespace Checkups.Health;
 /// <c>fail_timeout</c> starting at the first failure; at <c>max_fails</c> the server is <c>err</c>
 /// for <c>fail_timeout</c>, unless it is the last selectable server of its upstream.
 /// </summary>
-internal sealed class PeerHealth
+internal sealed class ServerHealth
 {
     private readonly TimeProvider _time;
     private readonly object _gate;
@@ -40,7 +40,7 @@ internal sealed class PeerHealth
 
     private static readonly IReadOnlyDictionary<string, string> NoFields = FrozenDictionary<string, string>.Empty;
 
-    public PeerHealth(TimeProvider time, object upstreamGate)
+    public ServerHealth(TimeProvider time, object upstreamGate)
     {
         _time = time;
         _gate = upstreamGate;
@@ -78,7 +78,7 @@ internal sealed class PeerHealth
     }
 
     /// <summary>Whether a pick may choose the server: not down, and neither passive nor active status <c>err</c>.</summary>
-    public static bool IsSelectable(Peer peer, ref long now) =>
+    public static bool IsSelectable(Server peer, ref long now) =>
         !peer.Down && Volatile.Read(ref peer.Health._activeErr) == 0 && !peer.Health.IsPassiveErr(ref now);
 
     /// <summary>Whether applying <paramref name="result"/> would leave the server <c>err</c> (for the protected rule).</summary>
@@ -175,7 +175,7 @@ internal sealed class PeerHealth
     }
 
     /// <summary>Counts a failure; returns <see langword="true"/> when this failure marked the server <c>err</c>.</summary>
-    public bool RecordFailure(Peer peer, Upstream upstream)
+    public bool RecordFailure(Server peer, Upstream upstream)
     {
         if (peer.MaxFails == 0)
         {
@@ -231,7 +231,7 @@ internal sealed class PeerHealth
     }
 
     /// <summary>Reads the status of the server for reports.</summary>
-    public PeerStatus GetStatus(Peer peer, string upstream, bool heartbeatEnabled)
+    public ServerStatus GetStatus(Server peer, string upstream, bool heartbeatEnabled)
     {
         lock (_gate)
         {
@@ -275,7 +275,7 @@ internal sealed class PeerHealth
                 status = heartbeatEnabled ? HealthStatus.Ok : HealthStatus.Unchecked;
             }
 
-            return new PeerStatus(
+            return new ServerStatus(
                 string.Concat(upstream, ":", peer.Key),
                 status,
                 message,
@@ -292,7 +292,7 @@ internal sealed class PeerHealth
     {
         foreach (var cluster in upstream.Clusters)
         {
-            foreach (var other in cluster.Peers)
+            foreach (var other in cluster.Servers)
             {
                 if (!ReferenceEquals(other.Health, this) && IsSelectable(other, ref now))
                 {

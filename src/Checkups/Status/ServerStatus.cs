@@ -5,9 +5,9 @@ using System.Text.Json.Serialization;
 namespace Checkups.Status;
 
 /// <summary>The reported state of one server (lua <c>get_status</c> entry).</summary>
-public sealed class PeerStatus
+public sealed class ServerStatus
 {
-    internal PeerStatus(
+    internal ServerStatus(
         string server,
         string status,
         string? message,

@@ -6,7 +6,7 @@ namespace Checkups.Balancing;
 /// Picks one server of one cluster. One instance is built per cluster per topology snapshot, off the hot path,
 /// so it may precompute whatever it needs (tables, rings); it is dropped when the snapshot is replaced.
 /// </summary>
-internal abstract class PeerSelector
+internal abstract class ServerSelector
 {
     /// <summary>
     /// Gets whether the selector follows every call from start to end (<see cref="OnStarted"/>, then
@@ -15,15 +15,15 @@ internal abstract class PeerSelector
     public virtual bool ObservesCalls => false;
 
     /// <summary>Picks a selectable server not yet tried in this call, or <see langword="null"/> when there is none.</summary>
-    public abstract Peer? Select(ref SelectionContext context);
+    public abstract Server? Select(ref SelectionContext context);
 
     /// <summary>Told when a call to a server this selector picked starts (only when <see cref="ObservesCalls"/>).</summary>
-    public virtual void OnStarted(Peer peer)
+    public virtual void OnStarted(Server peer)
     {
     }
 
     /// <summary>Told when a call to a server this cluster owns has completed, failed or been cancelled.</summary>
-    public virtual void OnCompleted(Peer peer, in CallOutcome outcome)
+    public virtual void OnCompleted(Server peer, in CallOutcome outcome)
     {
     }
 }
@@ -35,7 +35,7 @@ internal abstract class PeerSelector
 /// </param>
 /// <param name="Cancelled">Whether the caller cancelled the call: it counts for nothing but releases the server.</param>
 /// <param name="Started">
-/// Whether the selector was told of the call's start (<see cref="PeerSelector.OnStarted"/>); a report made without one
+/// Whether the selector was told of the call's start (<see cref="ServerSelector.OnStarted"/>); a report made without one
 /// (<c>ReportFailure</c> after <c>SelectPeer</c>) must not release a call in flight that was never counted.
 /// </param>
 internal readonly record struct CallOutcome(bool Failed, long ElapsedTimestamp, bool Cancelled = false, bool Started = false);

@@ -12,9 +12,9 @@ namespace Checkups.Model;
 /// One server of a cluster, as configured. Immutable; its live health state is kept apart and
 /// survives upstream updates for as long as the same host:port stays in the upstream.
 /// </summary>
-public sealed class Peer
+public sealed class Server
 {
-    internal Peer(
+    internal Server(
         string upstream,
         string cluster,
         int index,
@@ -26,7 +26,7 @@ public sealed class Peer
         bool down,
         string? zone,
         IReadOnlyDictionary<string, string> metadata,
-        PeerHealth health)
+        ServerHealth health)
     {
         Upstream = upstream;
         Cluster = cluster;
@@ -80,7 +80,7 @@ public sealed class Peer
     internal int Index { get; }
 
     /// <summary>Gets the live health state, shared by every snapshot that keeps this host:port.</summary>
-    internal PeerHealth Health { get; }
+    internal ServerHealth Health { get; }
 
     /// <inheritdoc />
     public override string ToString() => Key;
