@@ -55,14 +55,11 @@ internal sealed class SourceSubscription : IDisposable
                 string reason = ex is Configuration.CheckupsValidationException validation ? string.Join("; ", validation.Errors) : ex.Message;
                 Log.SourceChangeRejected(_logger, _source.Name, reason, ex is CheckupsException ? null : ex);
             }
-            finally
-            {
-                if (snapshot is not null)
-                {
-                    _registration?.Dispose();
-                    _registration = snapshot.ChangeToken.RegisterChangeCallback(static state => ((SourceSubscription)state!).Apply(initial: false), this);
-                }
-            }
+
+            // Reached after an applied or a rejected snapshot (a first one that fails throws to AddSource, which keeps
+            // nothing). A source that could not even give a snapshot has no token to wait on: it is logged above.
+            _registration?.Dispose();
+            _registration = snapshot?.ChangeToken.RegisterChangeCallback(static state => ((SourceSubscription)state!).Apply(initial: false), this);
         }
     }
 }
