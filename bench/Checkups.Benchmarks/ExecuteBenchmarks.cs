@@ -18,4 +18,12 @@ public class ExecuteBenchmarks
     [Benchmark]
     public int ExecuteAsyncSynchronousCallback() =>
         Fixtures.ExecuteSynchronously(_registry);
+
+    [Benchmark]
+    public Model.Server AcquireAndCompleteLease() =>
+        Leasing.AcquireAndComplete(_registry);
+
+    [Benchmark(Baseline = true)]
+    public Model.Server SelectPeer() =>
+        _registry.SelectPeer(Fixtures.Upstream);
 }

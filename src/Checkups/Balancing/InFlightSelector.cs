@@ -8,7 +8,11 @@ internal abstract class InFlightSelector : ServerSelector
 {
     private int _inFlight;
 
-    public override bool ObservesCalls => true;
+    /// <summary>Initializes a selector that follows calls (or, with <paramref name="observesCalls"/> false, only hears of failures).</summary>
+    protected InFlightSelector(bool observesCalls = true)
+        : base(observesCalls)
+    {
+    }
 
     /// <summary>Gets the calls in flight that this selector started.</summary>
     protected int ClusterInFlight => Volatile.Read(ref _inFlight);

@@ -35,6 +35,7 @@ internal sealed class MaglevSelector : InFlightSelector
     private readonly int[] _loads;
 
     public MaglevSelector(ImmutableArray<Server> peers, int? tableSize, double? balanceFactor)
+        : base(observesCalls: balanceFactor > 0)
     {
         _peers = peers.ToArray();
         _table = MaglevTable.Build(_peers, tableSize ?? MaglevTable.SizeFor(_peers.Length));
@@ -42,8 +43,6 @@ internal sealed class MaglevSelector : InFlightSelector
         _withoutKey = new SmoothWeightedRoundRobin(peers);
         _loads = new int[_peers.Length];
     }
-
-    public override bool ObservesCalls => _balanceFactor > 0;
 
     public override Server? Select(ref SelectionContext context)
     {

@@ -8,11 +8,14 @@ namespace Checkups.Balancing;
 /// </summary>
 internal abstract class ServerSelector
 {
+    /// <summary>Initializes a selector; <paramref name="observesCalls"/> is fixed for its life (read on every call, so not virtual).</summary>
+    protected ServerSelector(bool observesCalls = false) => ObservesCalls = observesCalls;
+
     /// <summary>
     /// Gets whether the selector follows every call from start to end (<see cref="OnStarted"/>, then
     /// <see cref="OnCompleted"/> with the latency). When <see langword="false"/>, only failures are reported.
     /// </summary>
-    public virtual bool ObservesCalls => false;
+    public bool ObservesCalls { get; }
 
     /// <summary>Picks a selectable server not yet tried in this call, or <see langword="null"/> when there is none.</summary>
     public abstract Server? Select(ref SelectionContext context);

@@ -128,16 +128,8 @@ internal sealed class TryLoop
     }
 
     /// <summary>Starts a lease on a picked server: counted in flight as a try-loop attempt is.</summary>
-    public UpstreamLease Lease(Upstream upstream, Cluster cluster, Server peer)
-    {
-        var state = LeaseState.Rent();
-        state.Loop = this;
-        state.Upstream = upstream;
-        state.Cluster = cluster;
-        state.Server = peer;
-        state.Started = Start(cluster, peer);
-        return new UpstreamLease(state);
-    }
+    public UpstreamLease Lease(Upstream upstream, Cluster cluster, Server peer) =>
+        new(this, upstream, cluster, peer, Start(cluster, peer));
 
     /// <summary>Completes a lease: the same accounting as the end of a try-loop attempt.</summary>
     public void Complete(Upstream upstream, Cluster cluster, Server peer, long started, LeaseOutcome outcome, TimeSpan? elapsed)

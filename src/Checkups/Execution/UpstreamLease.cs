@@ -25,21 +25,30 @@ public enum LeaseOutcome
 /// </summary>
 public readonly struct UpstreamLease
 {
-    private readonly LeaseState? _state;
+    // The call's own data travels in the struct (no heap writes per lease); the pooled token only guards "once".
+    private readonly LeaseToken? _token;
     private readonly int _generation;
+    private readonly TryLoop? _loop;
+    private readonly Upstream? _upstream;
+    private readonly Cluster? _cluster;
+    private readonly long _started;
 
-    internal UpstreamLease(LeaseState state)
+    internal UpstreamLease(TryLoop loop, Upstream upstream, Cluster cluster, Server server, long started)
     {
-        _state = state;
-        _generation = state.Generation;
-        Server = state.Server!;
+        _token = LeaseToken.Rent();
+        _generation = _token.Generation;
+        _loop = loop;
+        _upstream = upstream;
+        _cluster = cluster;
+        _started = started;
+        Server = server;
     }
 
     /// <summary>Gets the server to call.</summary>
     public Server Server { get; }
 
     /// <summary>Gets whether the lease was completed (or is the default value, which holds nothing).</summary>
-    public bool IsCompleted => _state is null || Volatile.Read(ref _state.Generation) != _generation;
+    public bool IsCompleted => _token is null || Volatile.Read(ref _token.Generation) != _generation;
 
     /// <summary>Completes the lease; the elapsed time is measured from acquisition on the registry's clock.</summary>
     /// <param name="outcome">How the call ended.</param>
@@ -57,36 +66,32 @@ public readonly struct UpstreamLease
 
     private void Finish(LeaseOutcome outcome, TimeSpan? elapsed)
     {
-        var state = _state;
-        if (state is null || Interlocked.CompareExchange(ref state.Generation, _generation + 1, _generation) != _generation)
+        var token = _token;
+        if (token is null || Interlocked.CompareExchange(ref token.Generation, _generation + 1, _generation) != _generation)
         {
             throw new InvalidOperationException($"The lease of server {ToString()} was already completed.");
         }
 
-        var (loop, upstream, cluster, peer, started) = (state.Loop!, state.Upstream!, state.Cluster!, state.Server!, state.Started);
-        state.Clear();
-        LeaseState.Return(state);
-        loop.Complete(upstream, cluster, peer, started, outcome, elapsed);
+        LeaseToken.Return(token);
+        _loop!.Complete(_upstream!, _cluster!, Server, _started, outcome, elapsed);
     }
 }
 
-/// <summary>The pooled state behind an <see cref="UpstreamLease"/>; its generation makes a completed lease's copies inert.</summary>
-internal sealed class LeaseState
+/// <summary>
+/// The pooled guard behind an <see cref="UpstreamLease"/>: completing moves its generation on, so every copy of a completed
+/// lease is inert, even after the token serves another lease.
+/// </summary>
+internal sealed class LeaseToken
 {
-    private static readonly LeaseState?[] Pool = new LeaseState?[Math.Max(16, Environment.ProcessorCount * 4)];
+    private static readonly LeaseToken?[] Pool = new LeaseToken?[Math.Max(16, Environment.ProcessorCount * 4)];
 
-    // One state per thread first: a lease acquired and completed on the same thread costs no interlocked operation.
+    // One token per thread first: a lease acquired and completed on the same thread costs no pool operation.
     [ThreadStatic]
-    private static LeaseState? t_cached;
+    private static LeaseToken? t_cached;
 
     public int Generation;
-    public TryLoop? Loop;
-    public Upstream? Upstream;
-    public Cluster? Cluster;
-    public Server? Server;
-    public long Started;
 
-    public static LeaseState Rent()
+    public static LeaseToken Rent()
     {
         var cached = t_cached;
         if (cached is not null)
@@ -104,31 +109,23 @@ internal sealed class LeaseState
             }
         }
 
-        return new LeaseState();
+        return new LeaseToken();
     }
 
-    public static void Return(LeaseState state)
+    public static void Return(LeaseToken token)
     {
         if (t_cached is null)
         {
-            t_cached = state;
+            t_cached = token;
             return;
         }
 
         for (int i = 0; i < Pool.Length; i++)
         {
-            if (Volatile.Read(ref Pool[i]) is null && Interlocked.CompareExchange(ref Pool[i], state, null) is null)
+            if (Volatile.Read(ref Pool[i]) is null && Interlocked.CompareExchange(ref Pool[i], token, null) is null)
             {
                 return;
             }
         }
-    }
-
-    /// <summary>Drops the references to the snapshot, so a pooled state keeps no old topology alive.</summary>
-    public void Clear()
-    {
-        Upstream = null;
-        Cluster = null;
-        Server = null;
     }
 }
