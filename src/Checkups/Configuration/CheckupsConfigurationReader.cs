@@ -256,6 +256,13 @@ internal sealed class CheckupsConfigurationReader
         var counts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         foreach (var provider in _root.Providers)
         {
+            // Only ConfigurationProvider lists one child key per key below the path; others (a chained configuration)
+            // may list each child once, which would hide a server's extra keys: read every server's keys instead.
+            if (provider is not ConfigurationProvider)
+            {
+                return null;
+            }
+
             foreach (string segment in provider.GetChildKeys(Array.Empty<string>(), path))
             {
                 counts[segment] = counts.GetValueOrDefault(segment) + 1;

@@ -22,8 +22,8 @@ internal sealed class BoundConfiguration(IConfiguration configuration)
 
     /// <summary>
     /// Makes a configuration file that fails to reload (truncated JSON, say) observable: the failure is logged with the file
-    /// and the reason, and the provider reloads as empty, which the configuration source reads as a vanished section and
-    /// ignores (the last good configuration stays). Left alone: files whose source already has its own handler.
+    /// and the reason. Nothing else changes: the provider's own handling stands (it raises no reload, so Checkups keeps its
+    /// last good configuration). Left alone: files whose source already has its own handler.
     /// </summary>
     public void ReportFileReloadFailures(IConfiguration? application, ILogger logger)
     {
@@ -40,7 +40,6 @@ internal sealed class BoundConfiguration(IConfiguration configuration)
                 {
                     string reason = context.Exception.InnerException?.Message ?? context.Exception.Message;
                     Log.ConfigurationFileLoadFailed(logger, context.Provider.Source.Path ?? "(unknown)", reason);
-                    context.Ignore = true;
                 };
             }
         }

@@ -23,8 +23,9 @@ internal static class RegistryFactory
         var monitor = provider.GetRequiredService<IOptionsMonitor<CheckupsOptions>>();
         var logger = provider.GetService<ILogger<UpstreamRegistry>>();
         var probeTypes = provider.GetServices<IHealthProbe>().Select(p => p.Type).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+        var options = monitor.CurrentValue;
         var registry = new UpstreamRegistry(
-            monitor.CurrentValue,
+            options,
             provider.GetRequiredService<TimeProvider>(),
             logger,
             RandomSource.Shared,
@@ -32,7 +33,7 @@ internal static class RegistryFactory
             UpstreamSourceNames.Configuration);
         try
         {
-            registry.FollowOptions(monitor);
+            registry.FollowOptions(monitor, options);
             foreach (var source in provider.GetServices<IUpstreamSource>())
             {
                 registry.AddSource(source);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Checkups.Configuration;
 using Checkups.Sources;
 
@@ -32,9 +33,12 @@ public sealed partial class UpstreamRegistry
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(servers);
+
+        // The caller's sequence is read here, not under the write lock, where a lazy one could call back into the registry.
+        var list = servers.ToList();
         ReplaceClusters(name, options =>
         {
-            foreach (var server in servers)
+            foreach (var server in list)
             {
                 options.Servers.Add(OptionsCopy.Of(server)!);
             }
@@ -51,9 +55,10 @@ public sealed partial class UpstreamRegistry
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(levels);
+        var list = levels.ToList();
         ReplaceClusters(name, options =>
         {
-            foreach (var level in levels)
+            foreach (var level in list)
             {
                 options.Clusters.Add(OptionsCopy.Of(level)!);
             }
@@ -70,9 +75,10 @@ public sealed partial class UpstreamRegistry
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(clusters);
+        var list = clusters.ToList();
         ReplaceClusters(name, options =>
         {
-            foreach (var (clusterName, cluster) in clusters)
+            foreach (var (clusterName, cluster) in list)
             {
                 if (!options.NamedClusters.TryAdd(clusterName, OptionsCopy.Of(cluster)!))
                 {

@@ -116,7 +116,10 @@ public sealed partial class UpstreamRegistry : IDisposable
     /// one that is invalid or names an upstream another source owns is logged and changes nothing.
     /// </summary>
     /// <param name="source">The source; its name must be unique and not <c>configuration</c> or <c>runtime</c>.</param>
-    /// <returns>Disposing it stops following the source (its upstreams stay).</returns>
+    /// <returns>
+    /// Disposing it stops following the source. Its upstreams stay in service, still owned by its name, so a source attached
+    /// again under that name takes them over with its first snapshot.
+    /// </returns>
     /// <exception cref="ArgumentException">Another source has the same name.</exception>
     /// <exception cref="CheckupsValidationException">The source's first snapshot is invalid or claims another source's upstream.</exception>
     public IDisposable AddSource(IUpstreamSource source)
@@ -133,7 +136,7 @@ public sealed partial class UpstreamRegistry : IDisposable
 
         try
         {
-            var subscription = new SourceSubscription(_store, source, _logger);
+            var subscription = new SourceSubscription(_store, source, _logger, Detach);
             lock (_subscriptions)
             {
                 _subscriptions.Add(subscription);
@@ -165,20 +168,40 @@ public sealed partial class UpstreamRegistry : IDisposable
     /// <summary>Stops following configuration reloads and sources.</summary>
     public void Dispose()
     {
+        IDisposable[] subscriptions;
         lock (_subscriptions)
         {
-            _subscriptions.ForEach(s => s.Dispose());
+            subscriptions = _subscriptions.ToArray();
             _subscriptions.Clear();
         }
+
+        // Outside the lock: a subscription detaches itself from the list when disposed.
+        Array.ForEach(subscriptions, s => s.Dispose());
     }
 
-    /// <summary>Follows the options pipeline: every reload is applied as the configuration source's change.</summary>
-    internal void FollowOptions(IOptionsMonitor<CheckupsOptions> monitor)
+    /// <summary>
+    /// Follows the options pipeline: every reload is applied as the configuration source's change. <paramref name="applied"/>
+    /// is what the registry was built with; a reload that landed while it was being built is applied now.
+    /// </summary>
+    internal void FollowOptions(IOptionsMonitor<CheckupsOptions> monitor, CheckupsOptions applied)
     {
-        var source = new OptionsSource(_store, monitor, _logger);
+        var source = new OptionsSource(_store, monitor, applied, _logger);
         lock (_subscriptions)
         {
             _subscriptions.Add(source);
+        }
+    }
+
+    private void Detach(SourceSubscription subscription)
+    {
+        lock (_subscriptions)
+        {
+            _subscriptions.Remove(subscription);
+        }
+
+        lock (_sourceNames)
+        {
+            _sourceNames.Remove(subscription.Name);
         }
     }
 

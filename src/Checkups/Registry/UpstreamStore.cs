@@ -21,7 +21,7 @@ namespace Checkups.Registry;
 internal sealed class UpstreamStore
 {
     private readonly object _writeGate = new();
-    private readonly object _dispatchGate = new();
+    private int _dispatching;
     private readonly ConcurrentQueue<UpstreamsChangedEventArgs> _events = new();
     private readonly ILogger _logger;
     private readonly IReadOnlySet<string> _probeTypes;
@@ -80,12 +80,24 @@ internal sealed class UpstreamStore
                     }
                 }
 
+                bool defaultsChanged = next.HeartbeatEnabled != _settings.HeartbeatEnabled || next.Locality != _settings.Locality;
+                if (defaultsChanged)
+                {
+                    // Every upstream is rebuilt with the new defaults: those of other sources must be valid under them too.
+                    foreach (var upstream in state.Upstreams.Values)
+                    {
+                        if (upstream.Owner != owner)
+                        {
+                            CheckupsOptionsValidator.ValidateUpstream(upstream.Name, upstream.Source, $"{prefix}:Upstreams:{upstream.Name} (owned by {upstream.Owner})", next.Locality, prefix, _probeTypes, errors);
+                        }
+                    }
+                }
+
                 if (errors.Count > 0)
                 {
                     throw new CheckupsValidationException(errors);
                 }
 
-                bool defaultsChanged = next.HeartbeatEnabled != _settings.HeartbeatEnabled || next.Locality != _settings.Locality;
                 var environment = _environment with { Locality = next.Locality };
                 var updated = new List<Upstream>();
                 foreach (var (name, (options, fingerprint)) in copies)
@@ -241,13 +253,13 @@ internal sealed class UpstreamStore
     }
 
     /// <summary>
-    /// Raises queued events, oldest first, outside the write lock. One thread raises at a time; a thread that finds another
-    /// raising leaves its events to it (they are queued behind the ones being raised), so a handler that waits for another
-    /// thread's change never deadlocks, and order is kept.
+    /// Raises queued events, oldest first, outside the write lock. One thread raises at a time and a nested call (a handler
+    /// that changes the registry) does not raise: events queued meanwhile wait behind the ones being raised, so every
+    /// handler sees one change before the next, and a handler that waits for another thread's change never deadlocks.
     /// </summary>
     private void RaiseEvents()
     {
-        while (!_events.IsEmpty && Monitor.TryEnter(_dispatchGate))
+        while (!_events.IsEmpty && Interlocked.CompareExchange(ref _dispatching, 1, 0) == 0)
         {
             try
             {
@@ -267,7 +279,7 @@ internal sealed class UpstreamStore
             }
             finally
             {
-                Monitor.Exit(_dispatchGate);
+                Volatile.Write(ref _dispatching, 0);
             }
         }
     }

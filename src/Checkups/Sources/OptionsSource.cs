@@ -24,11 +24,11 @@ internal sealed class OptionsSource : IDisposable
     private bool _sectionSeen;
     private bool _upstreamsSeen;
 
-    public OptionsSource(UpstreamStore store, IOptionsMonitor<CheckupsOptions> monitor, ILogger logger)
+    public OptionsSource(UpstreamStore store, IOptionsMonitor<CheckupsOptions> monitor, CheckupsOptions applied, ILogger logger)
     {
         _store = store;
         _logger = logger;
-        Remember(monitor.CurrentValue.Binding);
+        Remember(applied.Binding);
         _subscription = monitor.OnChange((options, name) =>
         {
             if (string.IsNullOrEmpty(name) || name == Options.DefaultName)
@@ -36,6 +36,13 @@ internal sealed class OptionsSource : IDisposable
                 OnReload(options);
             }
         });
+
+        // A reload between building the registry and subscribing here would otherwise be lost.
+        var current = monitor.CurrentValue;
+        if (!ReferenceEquals(current, applied))
+        {
+            OnReload(current);
+        }
     }
 
     /// <summary>Applies <paramref name="options"/> whole as <paramref name="owner"/>'s upstreams and the global settings; throws when anything is invalid.</summary>

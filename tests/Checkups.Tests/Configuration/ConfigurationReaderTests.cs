@@ -106,4 +106,20 @@ public sealed class ConfigurationReaderTests
             errors.Order());
         Assert.Single(options.Upstreams["api"].Servers);
     }
+
+    [Fact]
+    public void Bind_ThroughAChainedConfiguration_StillSeesMetadataAndUnknownKeys()
+    {
+        var data = Servers(3);
+        data["Checkups:Upstreams:api:Servers:0:Metadata:zone"] = "z1";
+        data["Checkups:Upstreams:api:Servers:1:Wieght"] = "2";
+        var inner = new ConfigurationBuilder().AddInMemoryCollection(data).Build();
+        var root = new ConfigurationBuilder().AddConfiguration(inner).Build();
+        var options = new CheckupsOptions();
+
+        CheckupsConfigurationReader.Bind(root.GetSection("Checkups"), root, options);
+
+        Assert.Equal("z1", options.Upstreams["api"].Servers[0].Metadata["zone"]);
+        Assert.Equal("Checkups:Upstreams:api:Servers:1:Wieght is not a known option (did you mean Weight?)", Assert.Single(options.Binding!.Errors));
+    }
 }

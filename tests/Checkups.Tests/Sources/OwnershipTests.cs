@@ -156,4 +156,75 @@ public sealed class OwnershipTests
         Assert.Equal(new[] { before + 1, before + 2 }, versions);
         Assert.Equal("runtime", Assert.IsType<string>(registry.Get("other").Owner));
     }
+
+    [Fact]
+    public void Changed_AHandlerThatChangesTheRegistry_EveryHandlerStillSeesOneChangeBeforeTheNext()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(Upstreams.Server(8001)), _time);
+        var seen = new List<string>();
+        bool changedOnce = false;
+        registry.Changed += (_, change) =>
+        {
+            seen.Add("first:" + change.Version);
+            if (!changedOnce)
+            {
+                changedOnce = true;
+                registry.Update("other", Upstreams.WithServers(Upstreams.Server(9001)));
+            }
+        };
+        registry.Changed += (_, change) => seen.Add("second:" + change.Version);
+        long v = registry.Version;
+
+        registry.Update("api", Upstreams.WithServers(Upstreams.Server(8002)));
+
+        Assert.Equal(new[] { $"first:{v + 1}", $"second:{v + 1}", $"first:{v + 2}", $"second:{v + 2}" }, seen);
+    }
+
+    [Fact]
+    public void AddSource_Disposed_FreesItsName_ASourceAttachedAgainTakesOverItsUpstreams()
+    {
+        using var registry = Configured();
+        var first = new TestSource("consul");
+        first.Set(("images", Upstreams.WithServers(Upstreams.Server(7001))));
+        var subscription = registry.AddSource(first);
+
+        subscription.Dispose();
+        first.Set(("images", Upstreams.WithServers(Upstreams.Server(7099))));
+        Assert.Equal(7001, registry.SelectPeer("images").Port);
+
+        var second = new TestSource("consul");
+        second.Set(("images", Upstreams.WithServers(Upstreams.Server(7002))));
+        using var again = registry.AddSource(second);
+        Assert.Equal(7002, registry.SelectPeer("images").Port);
+    }
+
+    [Fact]
+    public void AddSource_SourceHandingOutFiredTokens_IsFollowedWithoutRecursionAndStops()
+    {
+        using var registry = Configured();
+        var source = new FiredTokenSource();
+
+        using var subscription = registry.AddSource(source);
+
+        Assert.Equal(7001, registry.SelectPeer("images").Port);
+        Assert.InRange(source.Snapshots, 2, 101);
+    }
+
+    /// <summary>A source whose every token has already fired (a bug the registry must survive).</summary>
+    private sealed class FiredTokenSource : IUpstreamSource
+    {
+        public int Snapshots { get; private set; }
+
+        public string Name => "eager";
+
+        public UpstreamSourceSnapshot GetSnapshot()
+        {
+            Snapshots++;
+            using var fired = new CancellationTokenSource();
+            fired.Cancel();
+            return new UpstreamSourceSnapshot(
+                new Dictionary<string, UpstreamOptions> { ["images"] = Upstreams.WithServers(Upstreams.Server(7001)) },
+                new CancellationChangeToken(fired.Token));
+        }
+    }
 }
