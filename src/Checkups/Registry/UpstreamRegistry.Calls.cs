@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Checkups.Balancing;
@@ -205,15 +206,24 @@ public sealed partial class UpstreamRegistry
         Report(peer.Upstream, peer.Host, peer.Port, failed);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private UpstreamLease Lease(Upstream snapshot, IReadOnlyList<string>? order, ref SelectionContext context, IReadOnlyList<Server>? tried)
     {
-        var peer = TryLoop.Select(snapshot, order, ref context, tried, out var cluster)
-            ?? throw new NoServerAvailableException(
-                snapshot.Name,
-                tried is { Count: > 0 } ? $"no selectable server left after {tried.Count} tried" : "no selectable server",
-                Array.Empty<UpstreamAttempt>());
+        var peer = TryLoop.Select(snapshot, order, ref context, tried, out var cluster);
+        if (peer is null)
+        {
+            ThrowNoServerLeft(snapshot, tried);
+        }
+
         return _tryLoop.Lease(snapshot, cluster!, peer);
     }
+
+    [DoesNotReturn]
+    private static void ThrowNoServerLeft(Upstream snapshot, IReadOnlyList<Server>? tried) =>
+        throw new NoServerAvailableException(
+            snapshot.Name,
+            tried is { Count: > 0 } ? $"no selectable server left after {tried.Count} tried" : "no selectable server",
+            Array.Empty<UpstreamAttempt>());
 
     private static Server Select(Upstream snapshot, ref SelectionContext context) =>
         TryLoop.Select(snapshot, null, ref context, null, out _)
