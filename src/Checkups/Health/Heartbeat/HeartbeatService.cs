@@ -191,11 +191,12 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         {
             using var deadline = new CancellationTokenSource(timeout, _time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+            Task<ProbeResult>? probing = null;
             try
             {
                 // WaitAsync bounds even a probe that ignores its token, so a round always ends.
-                result = await probe.ProbeAsync(new ProbeContext(upstream, peer, options, timeout), linked.Token)
-                    .AsTask().WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+                probing = probe.ProbeAsync(new ProbeContext(upstream, peer, options, timeout), linked.Token).AsTask();
+                result = await probing.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -203,8 +204,20 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
                     ? ProbeResult.Failure(string.Create(CultureInfo.InvariantCulture, $"timeout after {timeout.TotalMilliseconds:0.###} ms"))
                     : ProbeResult.Failure(string.IsNullOrEmpty(ex.Message) ? ex.GetType().Name : ex.Message);
             }
+            finally
+            {
+                if (probing is { IsCompleted: false })
+                {
+                    // The wait ended first (the timeout, or the host stopping): tell the probe to stop now, before its token
+                    // sources are disposed, so it closes its socket instead of running on with a token nobody cancels.
+                    await linked.CancelAsync().ConfigureAwait(false);
+                    _ = probing.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+            }
         }
 
+        // Whatever a server sent is quoted printable and capped, in the status and in the logs alike.
+        result = result.Sanitized();
         _metrics.ProbeCompleted(_time.GetElapsedTime(started), upstream.Name, options.Type, result.Status);
         return result;
     }

@@ -21,6 +21,9 @@ namespace Checkups.Health.Probes;
 internal sealed class MySqlProbe : IHealthProbe
 {
     private const int MaxPacket = 16 * 1024 * 1024;
+
+    /// <summary>The largest packet a probe reads from the server.</summary>
+    private const int MaxReplyPacket = 64 * 1024;
     private const string NativePassword = "mysql_native_password";
 
     // CLIENT_LONG_PASSWORD | CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH
@@ -146,9 +149,10 @@ internal sealed class MySqlProbe : IHealthProbe
         byte[] header = new byte[4];
         await stream.ReadExactlyAsync(header, cancellationToken).ConfigureAwait(false);
         int length = header[0] | (header[1] << 8) | (header[2] << 16);
-        if (length >= MaxPacket)
+        if (length > MaxReplyPacket)
         {
-            throw new InvalidDataException($"The server sent a packet of {length} bytes.");
+            // A handshake, an OK or an error packet is a few hundred bytes: more is not a MySQL server worth buffering for.
+            throw new InvalidDataException($"The server sent a packet of {length} bytes; a probe reads at most {MaxReplyPacket}.");
         }
 
         byte[] payload = new byte[length];

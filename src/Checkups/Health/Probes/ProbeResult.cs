@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Frozen;
 using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
 using Checkups.Status;
 
 namespace Checkups.Health.Probes;
@@ -47,4 +49,84 @@ public sealed class ProbeResult
     /// <returns>The verdict.</returns>
     public static ProbeResult Failure(string message, IReadOnlyDictionary<string, string>? fields = null) =>
         new(HealthStatus.Err, message ?? throw new ArgumentNullException(nameof(message)), fields);
+
+    /// <summary>The longest message or field value kept; longer ones are cut, with an ellipsis.</summary>
+    internal const int MaxText = 256;
+
+    /// <summary>
+    /// This verdict with every message and field value printable (control characters escaped as <c>\uXXXX</c>) and at most
+    /// <see cref="MaxText"/> characters, as bytes from a server may be neither; itself when nothing needs changing.
+    /// </summary>
+    internal ProbeResult Sanitized()
+    {
+        bool clean = IsClean(Message);
+        foreach (var (key, value) in Fields)
+        {
+            clean &= IsClean(key) && IsClean(value);
+        }
+
+        if (clean)
+        {
+            return this;
+        }
+
+        Dictionary<string, string>? fields = null;
+        if (Fields.Count > 0)
+        {
+            fields = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (key, value) in Fields)
+            {
+                fields[Clean(key)] = Clean(value);
+            }
+        }
+
+        return new ProbeResult(Status, Message is null ? null : Clean(Message), fields);
+    }
+
+    private static bool IsClean(string? text)
+    {
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (text.Length > MaxText)
+        {
+            return false;
+        }
+
+        foreach (char c in text)
+        {
+            if (char.IsControl(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string Clean(string text)
+    {
+        var builder = new StringBuilder(Math.Min(text.Length, MaxText) + 8);
+        foreach (char c in text)
+        {
+            if (builder.Length >= MaxText)
+            {
+                builder.Append('…');
+                break;
+            }
+
+            if (char.IsControl(c))
+            {
+                builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
 }

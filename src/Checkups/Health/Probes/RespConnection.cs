@@ -16,7 +16,8 @@ namespace Checkups.Health.Probes;
 internal sealed class RespConnection : IDisposable
 {
     private const int MaxLine = 64 * 1024;
-    private const int MaxBulk = 16 * 1024 * 1024;
+    // INFO replication and INFO server are a few kilobytes; a probe reads no more than this of any reply.
+    private const int MaxBulk = 1024 * 1024;
 
     private readonly NetworkStream _stream;
     private readonly byte[] _buffer = new byte[8192];
