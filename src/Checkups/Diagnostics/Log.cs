@@ -38,4 +38,7 @@ internal static partial class Log
 
     [LoggerMessage(11, LogLevel.Error, "Configuration file {File} could not be reloaded; Checkups keeps its last good configuration. {Reason}")]
     public static partial void ConfigurationFileLoadFailed(ILogger logger, string file, string reason);
+
+    [LoggerMessage(12, LogLevel.Warning, "Heartbeat: the first round is still running after {Bound}; the host starts now and the round finishes in the background")]
+    public static partial void FirstRoundStillRunning(ILogger logger, TimeSpan bound);
 }

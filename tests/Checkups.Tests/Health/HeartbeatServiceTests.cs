@@ -96,6 +96,33 @@ public sealed class HeartbeatServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task StartAsync_ManySilentServers_WaitsAtMostOneProbeTimeout_TheRoundFinishesInTheBackground()
+    {
+        // Three silent servers, one probe at a time, 30 s timeout: the round takes 90 s; start must not wait for it.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _probe.Gate = gate.Task;
+        var options = new CheckupsOptions { HeartbeatInterval = Interval, HeartbeatConcurrency = 1 };
+        options.Upstreams.Add("api", Upstream(3));
+        using var registry = Upstreams.NewRegistry(options, _time, "scripted");
+        using var service = new HeartbeatService(registry, new IHealthProbe[] { _probe }, _time, _metrics);
+
+        var start = service.StartAsync(CancellationToken.None);
+        await _probe.WhenRunning(1).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.False(start.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(30) + HeartbeatService.StartMargin);
+        await start.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(registry.GetStatus().HeartbeatAlive);
+        Assert.Equal(0, service.Rounds);
+        var done = RoundDone(service, 1);
+        gate.SetResult();
+        await done;
+        Assert.Equal(1, service.Rounds);
+        await service.StopAsync(CancellationToken.None);
+        Assert.False(registry.GetStatus().HeartbeatAlive);
+    }
+
+    [Fact]
     public async Task Sensibility3_ErrOnlyAfterThreeConsecutiveFailures_OneSuccessResets()
     {
         var verdict = ProbeResult.Failure("refused");

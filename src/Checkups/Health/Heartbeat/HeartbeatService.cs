@@ -58,12 +58,53 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
 
     internal int Rounds { get; private set; }
 
+    /// <summary>How much longer than its longest probe timeout host start waits for the first round.</summary>
+    internal static readonly TimeSpan StartMargin = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Starts the loop. The first round runs now, and start waits for it at most the longest probe timeout (plus
+    /// <see cref="StartMargin"/>): enough for every probe that can answer to answer, so the first picks know dead servers,
+    /// while a round over many silent servers (more of them than run at once) finishes in the background.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _stopping = new CancellationTokenSource();
-        await RunRoundAsync(cancellationToken).ConfigureAwait(false);
+        var first = RunRoundAsync(_stopping.Token);
+        _loop = LoopAsync(first, _stopping.Token);
+        try
+        {
+            await first.WaitAsync(LongestProbeTimeout() + StartMargin, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.FirstRoundStillRunning(_logger, LongestProbeTimeout() + StartMargin);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+#pragma warning disable CA1031 // The first round's failure is logged by the loop, which goes on; start does not fail for it.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
         _state.SetAlive(true);
-        _loop = LoopAsync(_stopping.Token);
+    }
+
+    private TimeSpan LongestProbeTimeout()
+    {
+        var longest = TimeSpan.Zero;
+        foreach (var upstream in _store.Current.Upstreams.Values)
+        {
+            if (upstream.HeartbeatEnabled && upstream.Timeouts.Connect > longest)
+            {
+                longest = upstream.Timeouts.Connect;
+            }
+        }
+
+        return longest;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -131,8 +172,23 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         RoundCompleted?.Invoke(Rounds);
     }
 
-    private async Task LoopAsync(CancellationToken stopping)
+    private async Task LoopAsync(Task first, CancellationToken stopping)
     {
+        try
+        {
+            // Rounds never overlap: the timer starts once the first round (started by StartAsync) has ended.
+            await first.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
+        {
+            Log.HeartbeatRoundFailed(_logger, ex);
+        }
+        catch (OperationCanceledException)
+        {
+            _state.SetAlive(false);
+            return;
+        }
+
         var interval = _store.Settings.HeartbeatInterval;
         using var timer = new PeriodicTimer(interval, _time);
         try
