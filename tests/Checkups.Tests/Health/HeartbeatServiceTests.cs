@@ -193,6 +193,25 @@ public sealed class HeartbeatServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Protected_OneServerOutByPassiveAccounting_TheOtherFailingItsProbe_IsKeptSelectable()
+    {
+        var upstream = Upstream(2);
+        upstream.Servers[0].MaxFails = 1;
+        _probe.Verdicts[8001] = () => ProbeResult.Ok();
+        _probe.Verdicts[8002] = () => ProbeResult.Failure("refused");
+        var (registry, service) = Start(upstream);
+        using var _ = registry;
+        using var __ = service;
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001));
+
+        await service.RunRoundAsync(CancellationToken.None);
+
+        Assert.Equal(HealthStatus.Unstable, StatusOf(registry, 8002));
+        Assert.All(Enumerable.Range(0, 4), _ => Assert.Equal(8002, registry.SelectPeer("api").Port));
+    }
+
+    [Fact]
     public async Task Protected_RoundAfterRound_StaysUnstableWithoutFlapping()
     {
         using var recorder = new MetricRecorder(_meters);

@@ -306,7 +306,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         foreach (var (upstream, verdicts) in byUpstream.Values)
         {
             int sensibility = Math.Max(1, upstream.Source.Heartbeat.Sensibility);
-            var kept = upstream.Protected && AllWouldFail(verdicts, sensibility) ? FirstNotDown(upstream) : null;
+            var kept = upstream.Protected && AllWouldFail(verdicts, sensibility) ? KeptByProtection(upstream) : null;
             foreach (var (peer, result) in verdicts)
             {
                 bool protect = kept is not null && ReferenceEquals(kept.Health, peer.Health);
@@ -332,7 +332,11 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
             }
 
             any = true;
-            if (!peer.Health.WouldFail(result, sensibility))
+
+            // A server out of rotation by passive accounting counts as failing too, whatever its probe said: protection
+            // judges what callers can use, passive and active verdicts alike.
+            long now = 0;
+            if (!peer.Health.IsPassiveErr(ref now) && !peer.Health.WouldFail(result, sensibility))
             {
                 return false;
             }
@@ -341,21 +345,33 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         return any;
     }
 
-    /// <summary>The first server in default order that is not administratively down: the one protection keeps.</summary>
-    private static Server? FirstNotDown(Upstream upstream)
+    /// <summary>
+    /// The server protection keeps: the first in default order that is neither administratively down nor out by passive
+    /// accounting (so keeping it makes it selectable), else the first not down.
+    /// </summary>
+    private static Server? KeptByProtection(Upstream upstream)
     {
+        Server? fallback = null;
+        long now = 0;
         foreach (var cluster in upstream.Clusters)
         {
             foreach (var peer in cluster.Servers)
             {
-                if (!peer.Down)
+                if (peer.Down)
+                {
+                    continue;
+                }
+
+                if (!peer.Health.IsPassiveErr(ref now))
                 {
                     return peer;
                 }
+
+                fallback ??= peer;
             }
         }
 
-        return null;
+        return fallback;
     }
 
     private void Report(string upstream, Server peer, string? before, string after, string? message)
