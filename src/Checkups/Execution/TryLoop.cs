@@ -23,9 +23,11 @@ internal sealed class TryLoop
 
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly Registry.UpstreamStore _store;
 
-    public TryLoop(TimeProvider time, ILogger logger)
+    public TryLoop(TimeProvider time, ILogger logger, Registry.UpstreamStore store)
     {
+        _store = store;
         _time = time;
         _logger = logger;
     }
@@ -100,7 +102,9 @@ internal sealed class TryLoop
     {
         if (outcome.Failed)
         {
-            if (peer.Health.RecordFailure(peer, upstream))
+            // The last-ok guard judges the upstream as it is now, not as the call saw it: a server removed meanwhile
+            // does not keep the last live one selectable.
+            if (peer.Health.RecordFailure(peer, Latest(upstream) ?? upstream))
             {
                 Log.PeerMarkedErr(_logger, peer.Key, upstream.Name, peer.MaxFails, peer.FailTimeout);
             }
@@ -126,6 +130,9 @@ internal sealed class TryLoop
         cluster = null;
         return NextPeer(upstream, order, ref position, ref cluster, ref context, tried);
     }
+
+    /// <summary>The upstream's current snapshot, one volatile read; <see langword="null"/> when it was removed.</summary>
+    private Upstream? Latest(Upstream upstream) => _store.Current.Upstreams.GetValueOrDefault(upstream.Name);
 
     /// <summary>Starts a lease on a picked server: counted in flight as a try-loop attempt is.</summary>
     public UpstreamLease Lease(Upstream upstream, Cluster cluster, Server peer) =>
@@ -254,6 +261,22 @@ internal sealed class TryLoop
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            var latest = Latest(upstream);
+            if (latest is null)
+            {
+                throw new NoServerAvailableException(upstream.Name, "the upstream was removed during the call", attempts) { LastResult = lastResult };
+            }
+
+            if (!ReferenceEquals(latest, upstream))
+            {
+                // The upstream changed during the call: the retry picks from what it is now, from its first cluster on,
+                // skipping the servers this call tried (matched by their live state, which follows host:port).
+                upstream = latest;
+                position = 0;
+                current = null;
+                context = SelectionContext.For(latest, options?.HashKey);
+            }
+
             var next = NextPeer(upstream, options?.ClusterOrder, ref position, ref current, ref context, tried);
             if (next is null)
             {

@@ -56,7 +56,7 @@ public sealed partial class UpstreamRegistry : IDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _store = new UpstreamStore(CheckupsSettings.From(options), time, random, probeTypes, _logger);
         _store.Changed += change => Changed?.Invoke(this, change);
-        _tryLoop = new TryLoop(time, _logger);
+        _tryLoop = new TryLoop(time, _logger, _store);
         _startTime = time.GetUtcNow();
         OptionsSource.Apply(_store, options, owner);
     }

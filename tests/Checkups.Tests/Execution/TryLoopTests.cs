@@ -39,6 +39,61 @@ public sealed class TryLoopTests
     }
 
     [Fact]
+    public async Task ExecuteAsync_ServersReplacedDuringTheCall_GuardAndRetryJudgeTheCurrentUpstream()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001, maxFails: 1), S(8002, maxFails: 1)), _time);
+        var calls = new List<int>();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var inFlight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var call = registry.ExecuteAsync("api", async (p, _) =>
+        {
+            calls.Add(p.Port);
+            inFlight.TrySetResult();
+            await release.Task;
+            return p.Port > 0 ? throw new InvalidOperationException($"refused by {p.Port}") : p.Port;
+        }).AsTask();
+        await inFlight.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        int first = calls[0];
+        registry.UpdateServers("api", new[] { S(first, maxFails: 1) });
+        release.SetResult();
+
+        var error = await Assert.ThrowsAsync<NoServerAvailableException>(() => call.WaitAsync(TimeSpan.FromSeconds(60)));
+
+        // The server that failed is the only one the upstream has now: the last-ok guard keeps it selectable, and the call
+        // does not retry on the server the update removed.
+        Assert.Equal(new[] { first }, calls);
+        Assert.NotEqual("err", Upstreams.StatusOf(registry, first).Status);
+        Assert.Equal(first, registry.SelectPeer("api").Port);
+        Assert.Contains("every selectable server was tried", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_UpstreamRemovedDuringTheCall_StopsWithoutRetrying()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001), S(8002)), _time);
+        var calls = new List<int>();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var inFlight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var call = registry.ExecuteAsync("api", async (p, _) =>
+        {
+            calls.Add(p.Port);
+            inFlight.TrySetResult();
+            await release.Task;
+            return p.Port > 0 ? throw new InvalidOperationException("refused") : p.Port;
+        }).AsTask();
+        await inFlight.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        registry.Delete("api");
+        release.SetResult();
+
+        var error = await Assert.ThrowsAsync<NoServerAvailableException>(() => call.WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Single(calls);
+        Assert.Contains("the upstream was removed during the call", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ExecuteAsync_Level1Healthy_NeverTouchesLevel2()
     {
         using var registry = Upstreams.Registry("api", Upstreams.WithLevels(new[] { S(8001), S(8002) }, new[] { S(9001) }), _time);
