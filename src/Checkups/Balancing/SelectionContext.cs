@@ -23,17 +23,18 @@ internal struct SelectionContext
     /// <summary>Gets the key's hash, computed once per call with the function the upstream's hashing needs.</summary>
     public ulong KeyHash { get; }
 
+    /// <summary>The context of a call with <paramref name="key"/>; an empty or missing key is no key (round robin, as nginx does).</summary>
     public static SelectionContext For(Upstream upstream, string? key) =>
         key is null ? default : For(upstream, key.AsSpan());
 
-    public static SelectionContext For(Upstream upstream, ReadOnlySpan<char> key) => upstream.KeyHashing switch
+    public static SelectionContext For(Upstream upstream, ReadOnlySpan<char> key) => key.IsEmpty ? default : upstream.KeyHashing switch
     {
         KeyHashing.XxHash64 => new SelectionContext(true, StableHash.XxHash64(key)),
         KeyHashing.Crc32 => new SelectionContext(true, StableHash.Crc32(key)),
         _ => default,
     };
 
-    public static SelectionContext For(Upstream upstream, ReadOnlySpan<byte> key) => upstream.KeyHashing switch
+    public static SelectionContext For(Upstream upstream, ReadOnlySpan<byte> key) => key.IsEmpty ? default : upstream.KeyHashing switch
     {
         KeyHashing.XxHash64 => new SelectionContext(true, StableHash.XxHash64(key)),
         KeyHashing.Crc32 => new SelectionContext(true, StableHash.Crc32(key)),

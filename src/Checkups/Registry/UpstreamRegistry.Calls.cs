@@ -99,7 +99,7 @@ public sealed partial class UpstreamRegistry
     public UpstreamLease AcquireLease(string upstream, ReadOnlySpan<char> hashKey, IReadOnlyList<Server>? tried = null)
     {
         var snapshot = Get(upstream);
-        var context = hashKey.IsEmpty ? default : SelectionContext.For(snapshot, hashKey);
+        var context = SelectionContext.For(snapshot, hashKey);
         return Lease(snapshot, null, ref context, tried);
     }
 
@@ -117,7 +117,7 @@ public sealed partial class UpstreamRegistry
             return false;
         }
 
-        var context = hashKey.IsEmpty ? default : SelectionContext.For(snapshot, hashKey);
+        var context = SelectionContext.For(snapshot, hashKey);
         var peer = TryLoop.Select(snapshot, null, ref context, tried, out var cluster);
         if (peer is null)
         {
