@@ -50,7 +50,7 @@ internal sealed class TryLoop
         var peer = NextPeer(upstream, options?.ClusterOrder, ref position, ref cluster, ref context, tried: null);
         if (peer is null)
         {
-            throw new NoServerAvailableException(upstream.Name, NoSelectableReason(options), Array.Empty<UpstreamAttempt>());
+            throw new NoServerAvailableException(upstream.Name, CallStopReason.NoSelectableServer, NoSelectableReason(options), Array.Empty<UpstreamAttempt>());
         }
 
         long attemptStarted = Start(cluster!, peer);
@@ -251,6 +251,7 @@ internal sealed class TryLoop
             {
                 throw new NoServerAvailableException(
                     upstream.Name,
+                    CallStopReason.TryLimitReached,
                     string.Create(CultureInfo.InvariantCulture, $"try limit of {tryLimit} reached"),
                     attempts) { LastResult = lastResult };
             }
@@ -264,7 +265,7 @@ internal sealed class TryLoop
             var latest = Latest(upstream);
             if (latest is null)
             {
-                throw new NoServerAvailableException(upstream.Name, "the upstream was removed during the call", attempts) { LastResult = lastResult };
+                throw new NoServerAvailableException(upstream.Name, CallStopReason.UpstreamRemoved, "the upstream was removed during the call", attempts) { LastResult = lastResult };
             }
 
             if (!ReferenceEquals(latest, upstream))
@@ -280,7 +281,7 @@ internal sealed class TryLoop
             var next = NextPeer(upstream, options?.ClusterOrder, ref position, ref current, ref context, tried);
             if (next is null)
             {
-                throw new NoServerAvailableException(upstream.Name, "every selectable server was tried", attempts) { LastResult = lastResult };
+                throw new NoServerAvailableException(upstream.Name, CallStopReason.EveryServerTried, "every selectable server was tried", attempts) { LastResult = lastResult };
             }
 
             peer = next;

@@ -5,22 +5,46 @@ using System.Text;
 
 namespace Checkups.Execution;
 
+/// <summary>Why a call stopped without a server serving it.</summary>
+public enum CallStopReason
+{
+    /// <summary>No server of any cluster (in the caller's cluster order) was selectable.</summary>
+    NoSelectableServer,
+
+    /// <summary>Every selectable server was tried and failed.</summary>
+    EveryServerTried,
+
+    /// <summary>The try limit (<c>Try</c>) was reached.</summary>
+    TryLimitReached,
+
+    /// <summary>The try timeout (<c>TryTimeout</c>) ran out.</summary>
+    TryTimeoutExceeded,
+
+    /// <summary>The upstream was removed while the call was retrying.</summary>
+    UpstreamRemoved,
+}
+
 /// <summary>The base of the exceptions a call throws when no server served it; names the upstream and every attempt.</summary>
 public abstract class UpstreamCallException : CheckupsException
 {
     /// <summary>Initializes a new instance of the <see cref="UpstreamCallException"/> class.</summary>
     /// <param name="upstream">The upstream name.</param>
     /// <param name="reason">Why the call stopped.</param>
+    /// <param name="detail">Why the call stopped, in words.</param>
     /// <param name="attempts">The failed attempts, in order.</param>
-    protected UpstreamCallException(string upstream, string reason, IReadOnlyList<UpstreamAttempt> attempts)
-        : base(FormatMessage(upstream, reason, attempts), attempts.Count > 0 ? attempts[^1].Exception : null)
+    protected UpstreamCallException(string upstream, CallStopReason reason, string detail, IReadOnlyList<UpstreamAttempt> attempts)
+        : base(FormatMessage(upstream, detail, attempts), attempts.Count > 0 ? attempts[^1].Exception : null)
     {
         Upstream = upstream;
+        Reason = reason;
         Attempts = attempts;
     }
 
     /// <summary>Gets the upstream name.</summary>
     public string Upstream { get; }
+
+    /// <summary>Gets why the call stopped, for callers that act on it (the message says the same in words).</summary>
+    public CallStopReason Reason { get; }
 
     /// <summary>Gets the failed attempts, in order.</summary>
     public IReadOnlyList<UpstreamAttempt> Attempts { get; }
@@ -54,9 +78,10 @@ public sealed class NoServerAvailableException : UpstreamCallException
     /// <summary>Initializes a new instance of the <see cref="NoServerAvailableException"/> class.</summary>
     /// <param name="upstream">The upstream name.</param>
     /// <param name="reason">Why the call stopped.</param>
+    /// <param name="detail">Why the call stopped, in words.</param>
     /// <param name="attempts">The failed attempts, in order.</param>
-    public NoServerAvailableException(string upstream, string reason, IReadOnlyList<UpstreamAttempt> attempts)
-        : base(upstream, "no servers available (" + reason + ")", attempts)
+    public NoServerAvailableException(string upstream, CallStopReason reason, string detail, IReadOnlyList<UpstreamAttempt> attempts)
+        : base(upstream, reason, "no servers available (" + detail + ")", attempts)
     {
     }
 }
@@ -69,7 +94,7 @@ public sealed class TryTimeoutException : UpstreamCallException
     /// <param name="tryTimeout">The try timeout that was exceeded.</param>
     /// <param name="attempts">The failed attempts, in order.</param>
     public TryTimeoutException(string upstream, TimeSpan tryTimeout, IReadOnlyList<UpstreamAttempt> attempts)
-        : base(upstream, string.Create(CultureInfo.InvariantCulture, $"try timeout of {tryTimeout.TotalMilliseconds:0.###} ms exceeded"), attempts)
+        : base(upstream, CallStopReason.TryTimeoutExceeded, string.Create(CultureInfo.InvariantCulture, $"try timeout of {tryTimeout.TotalMilliseconds:0.###} ms exceeded"), attempts)
     {
         TryTimeout = tryTimeout;
     }

@@ -222,12 +222,13 @@ public sealed partial class UpstreamRegistry
     private static void ThrowNoServerLeft(Upstream snapshot, IReadOnlyList<Server>? tried) =>
         throw new NoServerAvailableException(
             snapshot.Name,
+            tried is { Count: > 0 } ? CallStopReason.EveryServerTried : CallStopReason.NoSelectableServer,
             tried is { Count: > 0 } ? $"no selectable server left after {tried.Count} tried" : "no selectable server",
             Array.Empty<UpstreamAttempt>());
 
     private static Server Select(Upstream snapshot, ref SelectionContext context) =>
         TryLoop.Select(snapshot, null, ref context, null, out _)
-            ?? throw new NoServerAvailableException(snapshot.Name, "no selectable server", Array.Empty<UpstreamAttempt>());
+            ?? throw new NoServerAvailableException(snapshot.Name, CallStopReason.NoSelectableServer, "no selectable server", Array.Empty<UpstreamAttempt>());
 
     private void Report(string upstream, string host, int port, bool failed)
     {

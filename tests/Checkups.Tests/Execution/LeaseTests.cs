@@ -96,6 +96,7 @@ public sealed class LeaseTests
         Assert.Equal(9001, third.Server.Port);
         var error = Assert.Throws<NoServerAvailableException>(() => registry.AcquireLease("api", tried: new[] { first.Server, second.Server, third.Server }));
         Assert.Contains("no selectable server left after 3 tried", error.Message, StringComparison.Ordinal);
+        Assert.Equal(CallStopReason.EveryServerTried, error.Reason);
     }
 
     [Fact]

@@ -66,6 +66,7 @@ public sealed class TryLoopTests
         Assert.NotEqual("err", Upstreams.StatusOf(registry, first).Status);
         Assert.Equal(first, registry.SelectPeer("api").Port);
         Assert.Contains("every selectable server was tried", error.Message, StringComparison.Ordinal);
+        Assert.Equal(CallStopReason.EveryServerTried, error.Reason);
     }
 
     [Fact]
@@ -91,6 +92,7 @@ public sealed class TryLoopTests
 
         Assert.Single(calls);
         Assert.Contains("the upstream was removed during the call", error.Message, StringComparison.Ordinal);
+        Assert.Equal(CallStopReason.UpstreamRemoved, error.Reason);
     }
 
     [Fact]
@@ -156,6 +158,7 @@ public sealed class TryLoopTests
         Assert.Equal("api", error.Upstream);
         Assert.Equal(calls, error.Attempts.Select(a => a.Server.Port));
         Assert.StartsWith("Upstream 'api': no servers available (try limit of 2 reached); 2 attempt(s): 127.0.0.1:", error.Message, StringComparison.Ordinal);
+        Assert.Equal(CallStopReason.TryLimitReached, error.Reason);
         Assert.Contains($"InvalidOperationException: refused by {calls[0]}", error.Message, StringComparison.Ordinal);
         Assert.IsType<InvalidOperationException>(error.InnerException);
     }
@@ -172,6 +175,7 @@ public sealed class TryLoopTests
 
         Assert.Equal(new[] { 8001, 8002, 8003 }, calls.Order().ToArray());
         Assert.Contains("every selectable server was tried", error.Message, StringComparison.Ordinal);
+        Assert.Equal(CallStopReason.EveryServerTried, error.Reason);
     }
 
     [Fact]
@@ -204,6 +208,7 @@ public sealed class TryLoopTests
         Assert.Equal(2, calls.Count);
         Assert.Equal(TimeSpan.FromSeconds(1), error.TryTimeout);
         Assert.StartsWith("Upstream 'api': try timeout of 1000 ms exceeded; 2 attempt(s)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(CallStopReason.TryTimeoutExceeded, error.Reason);
     }
 
     [Fact]
@@ -365,6 +370,7 @@ public sealed class TryLoopTests
             () => registry.ExecuteAsync("api", (_, _) => ValueTask.FromResult(1)).AsTask());
 
         Assert.Equal("Upstream 'api': no servers available (no selectable server); no server was tried.", error.Message);
+        Assert.Equal(CallStopReason.NoSelectableServer, error.Reason);
     }
 
     [Fact]
