@@ -17,10 +17,24 @@ internal sealed class CheckupsStatusJsonConverter : JsonConverter<CheckupsStatus
         writer.WriteStartObject();
         foreach (var (name, upstream) in status.Upstreams)
         {
+            // As lua writes it: levels are an array of levels, named clusters an object keyed by cluster name.
             writer.WritePropertyName(string.Concat("cls:", name));
-            writer.WriteStartArray();
+            if (upstream.HasNamedClusters)
+            {
+                writer.WriteStartObject();
+            }
+            else
+            {
+                writer.WriteStartArray();
+            }
+
             foreach (var cluster in upstream.Clusters)
             {
+                if (upstream.HasNamedClusters)
+                {
+                    writer.WritePropertyName(cluster.Name);
+                }
+
                 writer.WriteStartArray();
                 foreach (var peer in cluster.Servers)
                 {
@@ -30,7 +44,14 @@ internal sealed class CheckupsStatusJsonConverter : JsonConverter<CheckupsStatus
                 writer.WriteEndArray();
             }
 
-            writer.WriteEndArray();
+            if (upstream.HasNamedClusters)
+            {
+                writer.WriteEndObject();
+            }
+            else
+            {
+                writer.WriteEndArray();
+            }
         }
 
         if (status.LastCheckTime is { } lastCheck)

@@ -25,7 +25,7 @@ internal static class StatusReporter
                 clusters.Add(new ClusterStatus(cluster.Name, peers));
             }
 
-            result.Add(upstream.Name, new UpstreamStatus(upstream.Name, upstream.Mode, upstream.Version, upstream.Owner, clusters));
+            result.Add(upstream.Name, new UpstreamStatus(upstream.Name, upstream.Mode, upstream.Version, upstream.Owner, upstream.HasNamedClusters, clusters));
         }
 
         return new CheckupsStatus(result, heartbeat.LastCheckTime, heartbeat.Alive, startTime, state.Version);

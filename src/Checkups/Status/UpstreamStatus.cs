@@ -5,9 +5,10 @@ namespace Checkups.Status;
 /// <summary>The reported state of one upstream: its clusters in default order, each with its servers.</summary>
 public sealed class UpstreamStatus
 {
-    internal UpstreamStatus(string name, string mode, long version, string owner, IReadOnlyList<ClusterStatus> clusters)
+    internal UpstreamStatus(string name, string mode, long version, string owner, bool namedClusters, IReadOnlyList<ClusterStatus> clusters)
     {
         Owner = owner;
+        HasNamedClusters = namedClusters;
         Name = name;
         Mode = mode;
         Version = version;
@@ -25,6 +26,9 @@ public sealed class UpstreamStatus
 
     /// <summary>Gets the name of the source that owns the upstream (<c>configuration</c>, <c>runtime</c>, or an added source's name).</summary>
     public string Owner { get; }
+
+    /// <summary>Gets whether the clusters are named (JSON: an object keyed by cluster name) or levels (an array of levels).</summary>
+    public bool HasNamedClusters { get; }
 
     /// <summary>Gets the clusters in default order.</summary>
     public IReadOnlyList<ClusterStatus> Clusters { get; }

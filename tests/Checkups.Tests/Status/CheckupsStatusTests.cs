@@ -46,6 +46,24 @@ public sealed class CheckupsStatusTests
     }
 
     [Fact]
+    public void ToJson_NamedClusters_WritesAnObjectKeyedByClusterName_AsLuaDoes()
+    {
+        var upstream = new UpstreamOptions();
+        upstream.NamedClusters["c1"] = new ClusterOptions { Servers = { Upstreams.Server(8001), Upstreams.Server(8002) } };
+        upstream.NamedClusters["c2"] = new ClusterOptions { Servers = { Upstreams.Server(9001) } };
+        using var registry = Upstreams.Registry("geo", upstream);
+
+        var status = registry.GetStatus();
+        using var json = JsonDocument.Parse(status.ToJson());
+
+        var clusters = json.RootElement.GetProperty("cls:geo");
+        Assert.Equal(JsonValueKind.Object, clusters.ValueKind);
+        Assert.Equal(2, clusters.GetProperty("c1").GetArrayLength());
+        Assert.Equal("geo:127.0.0.1:9001", clusters.GetProperty("c2")[0].GetProperty("server").GetString());
+        Assert.True(status.Upstreams["geo"].HasNamedClusters);
+    }
+
+    [Fact]
     public void ToJson_HeartbeatOffForUpstream_ReportsUnchecked()
     {
         var upstream = Upstreams.WithServers(Upstreams.Server(8001));
