@@ -96,6 +96,18 @@ public sealed class TryLoopTests
     }
 
     [Fact]
+    public async Task ExecuteAsync_TryTimeoutMaxValue_MeansNoLimit_AndRetries()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001), S(8002)), _time);
+        var calls = new List<int>();
+
+        int served = await registry.ExecuteAsync("api", (p, _) => FailOn(p, new HashSet<int> { 8001 }, calls), new ExecuteOptions { TryTimeout = TimeSpan.MaxValue });
+
+        Assert.Equal(8002, served);
+        Assert.Equal(new[] { 8001, 8002 }, calls);
+    }
+
+    [Fact]
     public async Task ExecuteAsync_Level1Healthy_NeverTouchesLevel2()
     {
         using var registry = Upstreams.Registry("api", Upstreams.WithLevels(new[] { S(8001), S(8002) }, new[] { S(9001) }), _time);
