@@ -27,9 +27,9 @@ internal static class Fixtures
     /// weights 1000 + i, whose period is too long to precompute, so every pick steps nginx's algorithm under the lock
     /// (the path a cluster takes while a server is unhealthy).
     /// </summary>
-    public static UpstreamRegistry Registry(int servers, bool stepped = false)
+    public static UpstreamRegistry Registry(int servers, bool stepped = false, string mode = BalancingModes.WeightedRoundRobin)
     {
-        var upstream = new UpstreamOptions();
+        var upstream = new UpstreamOptions { Mode = mode };
         for (int i = 0; i < servers; i++)
         {
             int weight = stepped ? 1000 + i : 1 + (i % 5);

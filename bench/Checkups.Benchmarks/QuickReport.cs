@@ -73,6 +73,18 @@ internal static class QuickReport
             metrics.Add(new("lease.bytes", bytes, "bytes"));
         }
 
+        using (var registry = Fixtures.Registry(10_000, mode: BalancingModes.PowerOfTwoChoices))
+        {
+            var (ns, bytes) = Measure(() => registry.SelectPeer(Fixtures.Upstream));
+            metrics.Add(new("p2c.pick.ns.10000", ns, "ns"));
+            metrics.Add(new("p2c.pick.bytes.10000", bytes, "bytes"));
+        }
+
+        using (var registry = Fixtures.Registry(10, mode: BalancingModes.PowerOfTwoChoices))
+        {
+            metrics.Add(new("p2c.pick.ns.10", Measure(() => registry.SelectPeer(Fixtures.Upstream)).Nanoseconds, "ns"));
+        }
+
         var (startMs, reloadMs) = ConfigurationBinding.Measure(10_000);
         metrics.Add(new("config.bind.ms.10000", Math.Max(startMs, reloadMs), "ms"));
         metrics.Add(new("config.start.ms.10000", startMs, "ms"));

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Immutable;
 using System.Linq;
 using Checkups.Configuration;
@@ -32,7 +33,24 @@ internal sealed class FastestResponse : InFlightSelector
 
     public override Server? Select(ref SelectionContext context)
     {
-        Span<int> candidates = _peers.Length <= Candidates.StackLimit ? stackalloc int[_peers.Length] : new int[_peers.Length];
+        // Above the stack limit the buffer is rented, so a pick allocates nothing at any cluster size.
+        int[]? rented = _peers.Length <= Candidates.StackLimit ? null : ArrayPool<int>.Shared.Rent(_peers.Length);
+        try
+        {
+            Span<int> candidates = rented is null ? stackalloc int[_peers.Length] : rented;
+            return Select(ref context, candidates);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<int>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private Server? Select(ref SelectionContext context, Span<int> candidates)
+    {
         int count = Candidates.Collect(_peers, ref context, candidates, out long totalWeight);
         if (count <= 1)
         {

@@ -36,6 +36,20 @@ internal sealed class RandomSource
         }
     }
 
+    /// <summary>63 random bits: a value in [0, <see cref="long.MaxValue"/>).</summary>
+    public long NextInt64()
+    {
+        if (!_serialize)
+        {
+            return _random.NextInt64();
+        }
+
+        lock (_random)
+        {
+            return _random.NextInt64();
+        }
+    }
+
     /// <summary>A value in [0, 1).</summary>
     public double NextDouble()
     {
