@@ -85,6 +85,10 @@ internal static class QuickReport
             metrics.Add(new("p2c.pick.ns.10", Measure(() => registry.SelectPeer(Fixtures.Upstream)).Nanoseconds, "ns"));
         }
 
+        var (updateUs, updateBytes) = Updating.Measure(10_000);
+        metrics.Add(new("update.us.10000", updateUs, "us"));
+        metrics.Add(new("update.bytes.10000", updateBytes, "bytes"));
+
         var (startMs, reloadMs) = ConfigurationBinding.Measure(10_000);
         metrics.Add(new("config.bind.ms.10000", Math.Max(startMs, reloadMs), "ms"));
         metrics.Add(new("config.start.ms.10000", startMs, "ms"));

@@ -25,7 +25,8 @@ internal sealed class UpstreamStore
     private readonly ConcurrentQueue<UpstreamsChangedEventArgs> _events = new();
     private readonly ILogger _logger;
     private readonly IReadOnlySet<string> _probeTypes;
-    private StoreState _state = new(FrozenDictionary<string, Upstream>.Empty, 0);
+    private StoreState _state = new(UpstreamMap.Empty, 0);
+    private int _compactionQueued;
     private CheckupsSettings _settings;
     private BalancingEnvironment _environment;
 
@@ -233,23 +234,46 @@ internal sealed class UpstreamStore
     /// <summary>Swaps in a new snapshot map with one version bump and queues its event. Callers hold the write gate.</summary>
     private void Commit(string owner, IReadOnlyList<Upstream> updated, IReadOnlyList<string> removed)
     {
-        var next = new Dictionary<string, Upstream>(_state.Upstreams, StringComparer.OrdinalIgnoreCase);
         var updatedNames = new string[updated.Count];
         for (int i = 0; i < updated.Count; i++)
         {
-            next[updated[i].Name] = updated[i];
             updatedNames[i] = updated[i].Name;
         }
 
-        foreach (string name in removed)
+        long version = _state.Version + 1;
+        var map = _state.Upstreams.With(updated, removed);
+        Volatile.Write(ref _state, new StoreState(map, version));
+        if (map.HasOverlay && Interlocked.Exchange(ref _compactionQueued, 1) == 0)
         {
-            next.Remove(name);
+            // Fold the overlay into a new frozen base off the caller's path, so lookups go back to one frozen read.
+            ThreadPool.UnsafeQueueUserWorkItem(static store => store.Compact(), this, preferLocal: false);
         }
 
-        long version = _state.Version + 1;
-        Volatile.Write(ref _state, new StoreState(next.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), version));
         Log.UpstreamsChanged(_logger, version, owner, string.Join(", ", updatedNames), string.Join(", ", removed));
         _events.Enqueue(new UpstreamsChangedEventArgs(version, owner, updatedNames, removed));
+    }
+
+    /// <summary>
+    /// Replaces the map by its compacted form: the same upstreams and version, read faster. Built outside the write lock
+    /// and swapped in only if no change came meanwhile (a change that did queued its own compaction).
+    /// </summary>
+    private void Compact()
+    {
+        Volatile.Write(ref _compactionQueued, 0);
+        var state = Volatile.Read(ref _state);
+        if (!state.Upstreams.HasOverlay)
+        {
+            return;
+        }
+
+        var compacted = state with { Upstreams = state.Upstreams.Compacted() };
+        lock (_writeGate)
+        {
+            if (ReferenceEquals(_state, state))
+            {
+                Volatile.Write(ref _state, compacted);
+            }
+        }
     }
 
     /// <summary>
@@ -288,7 +312,7 @@ internal sealed class UpstreamStore
 /// <summary>The upstreams and the version they make up, swapped as one reference.</summary>
 /// <param name="Upstreams">The upstreams by name (case-insensitive).</param>
 /// <param name="Version">The version: 0 when empty, incremented by every applied change.</param>
-internal sealed record StoreState(FrozenDictionary<string, Upstream> Upstreams, long Version);
+internal sealed record StoreState(UpstreamMap Upstreams, long Version);
 
 /// <summary>The global settings (from <see cref="CheckupsOptions"/>), applied atomically with the configuration's upstreams.</summary>
 internal sealed record CheckupsSettings(TimeSpan HeartbeatInterval, bool HeartbeatEnabled, int HeartbeatConcurrency, Locality Locality)
