@@ -30,12 +30,15 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
 
     public override Server? Select(ref SelectionContext context)
     {
-        if (_table.Count >= 2 && TryDraw(ref context, -1, out int first) && TryDraw(ref context, first, out int second))
+        int first = -1;
+        if (_table.Count >= 2 && TryDraw(ref context, -1, out first) && TryDraw(ref context, first, out int second))
         {
             return Candidates.LessLoaded(_peers[second], _peers[first]) ? _peers[second] : _peers[first];
         }
 
-        return SelectAmongUsable(ref context);
+        // Keep a first choice already drawn (redrawing it would favour pairs whose second is easy to find); the rest is
+        // drawn among the usable servers.
+        return SelectAmongUsable(ref context, first);
     }
 
     private bool TryDraw(ref SelectionContext context, int other, out int drawn)
@@ -55,7 +58,7 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
         return false;
     }
 
-    private Server? SelectAmongUsable(ref SelectionContext context)
+    private Server? SelectAmongUsable(ref SelectionContext context, int first)
     {
         // Above the stack limit the buffer is rented, so a pick allocates nothing at any cluster size.
         int[]? rented = _peers.Length <= Candidates.StackLimit ? null : ArrayPool<int>.Shared.Rent(_peers.Length);
@@ -63,13 +66,33 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
         {
             Span<int> candidates = rented is null ? stackalloc int[_peers.Length] : rented;
             int count = Candidates.Collect(_peers, ref context, candidates, out long totalWeight);
+            if (first >= 0)
+            {
+                // Draw the second among the usable servers other than the first.
+                int position = candidates[..count].IndexOf(first);
+                if (position >= 0)
+                {
+                    totalWeight -= _peers[first].Weight;
+                    candidates[position] = candidates[count - 1];
+                    count--;
+                }
+
+                if (count == 0)
+                {
+                    return _peers[first];
+                }
+
+                int other = candidates[Candidates.DrawWeighted(_peers, candidates[..count], totalWeight, _random)];
+                return Candidates.LessLoaded(_peers[other], _peers[first]) ? _peers[other] : _peers[first];
+            }
+
             if (count <= 1)
             {
                 return count == 0 ? null : _peers[candidates[0]];
             }
 
-            var (first, second) = Candidates.DrawTwo(_peers, candidates[..count], totalWeight, _random);
-            return Candidates.LessLoaded(_peers[second], _peers[first]) ? _peers[second] : _peers[first];
+            var (a, b) = Candidates.DrawTwo(_peers, candidates[..count], totalWeight, _random);
+            return Candidates.LessLoaded(_peers[b], _peers[a]) ? _peers[b] : _peers[a];
         }
         finally
         {

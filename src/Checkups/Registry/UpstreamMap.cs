@@ -65,7 +65,8 @@ internal sealed class UpstreamMap
                     }
                 }
 
-                values = list;
+                // Read-only: GetAll hands this out, and nothing a caller does may change the map.
+                values = list.AsReadOnly();
                 Volatile.Write(ref _values, values);
             }
 
@@ -113,10 +114,17 @@ internal sealed class UpstreamMap
             return this;
         }
 
-        var all = new Dictionary<string, Upstream>(StringComparer.OrdinalIgnoreCase);
-        foreach (var upstream in Values)
+        var all = new Dictionary<string, Upstream>(_base, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, upstream) in _overlay)
         {
-            all[upstream.Name] = upstream;
+            if (upstream is null)
+            {
+                all.Remove(name);
+            }
+            else
+            {
+                all[name] = upstream;
+            }
         }
 
         return new UpstreamMap(all.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), null);

@@ -259,7 +259,9 @@ internal sealed class UpstreamStore
     /// </summary>
     private void Compact()
     {
-        Volatile.Write(ref _compactionQueued, 0);
+        // A full fence: the state read below is never older than the flag's reset, so a commit that saw the flag still set
+        // is one whose state this compaction reads (or a later one queued its own).
+        Interlocked.Exchange(ref _compactionQueued, 0);
         var state = Volatile.Read(ref _state);
         if (!state.Upstreams.HasOverlay)
         {

@@ -87,4 +87,17 @@ public sealed class UpstreamMapTests
         map.Values.Count == expected.Count
         && expected.All(e => map.TryGetValue(e.Key.ToUpperInvariant(), out var found) && ReferenceEquals(found, e.Value))
         && map.Values.All(u => expected.TryGetValue(u.Name, out var e) && ReferenceEquals(e, u));
+
+    [Fact]
+    public void GetAll_WithAndWithoutOverlay_CannotBeChangedByTheCaller()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(Upstreams.Server(8001)));
+        registry.Update("other", Upstreams.WithServers(Upstreams.Server(8002)));
+
+        var all = registry.GetAll();
+
+        Assert.Throws<NotSupportedException>(() => ((ICollection<Upstream>)all).Clear());
+        Assert.Equal(2, registry.GetAll().Count);
+        Assert.Equal(2, registry.Store.Current.Upstreams.Compacted().Values.Count);
+    }
 }

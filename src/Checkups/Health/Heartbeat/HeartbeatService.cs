@@ -70,14 +70,23 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
     {
         _stopping = new CancellationTokenSource();
         var first = RunRoundAsync(_stopping.Token);
+
+        // Alive from here: the loop's own end (stop, or a cancelled first round) is what turns it off.
+        _state.SetAlive(true);
         _loop = LoopAsync(first, _stopping.Token);
+        var bound = LongestProbeTimeout() + StartMargin;
+        if (bound > Configuration.CheckupsOptionsValidator.MaxTimerSpan)
+        {
+            bound = Configuration.CheckupsOptionsValidator.MaxTimerSpan;
+        }
+
         try
         {
-            await first.WaitAsync(LongestProbeTimeout() + StartMargin, _time, cancellationToken).ConfigureAwait(false);
+            await first.WaitAsync(bound, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            Log.FirstRoundStillRunning(_logger, LongestProbeTimeout() + StartMargin);
+            Log.FirstRoundStillRunning(_logger, bound);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -89,8 +98,6 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
 #pragma warning restore CA1031
         {
         }
-
-        _state.SetAlive(true);
     }
 
     private TimeSpan LongestProbeTimeout()
@@ -109,12 +116,17 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_stopping is null || _loop is null)
+        if (_stopping is null)
         {
             return;
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is null)
+        {
+            return;
+        }
+
         try
         {
             await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -245,14 +257,15 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         }
         else
         {
-            using var deadline = new CancellationTokenSource(timeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+            var deadline = new CancellationTokenSource(timeout, _time);
+            var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
             Task<ProbeResult>? probing = null;
             try
             {
                 // WaitAsync bounds even a probe that ignores its token, so a round always ends.
                 probing = probe.ProbeAsync(new ProbeContext(upstream, peer, options, timeout), linked.Token).AsTask();
-                result = await probing.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+                result = await probing.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false)
+                    ?? ProbeResult.Failure($"the probe of type '{options.Type}' returned no result");
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -264,10 +277,27 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
             {
                 if (probing is { IsCompleted: false })
                 {
-                    // The wait ended first (the timeout, or the host stopping): tell the probe to stop now, before its token
-                    // sources are disposed, so it closes its socket instead of running on with a token nobody cancels.
-                    await linked.CancelAsync().ConfigureAwait(false);
+                    // The wait ended first (the timeout, or the host stopping): tell the probe to stop now, so it closes its
+                    // socket instead of running on with a token nobody cancels. Its cancellation callbacks run off this
+                    // thread (one that throws or blocks cannot hold the round), and the sources go once they have run.
+                    _ = linked.CancelAsync().ContinueWith(
+                        static (cancelling, state) =>
+                        {
+                            _ = cancelling.Exception;
+                            var (l, d) = ((CancellationTokenSource, CancellationTokenSource))state!;
+                            l.Dispose();
+                            d.Dispose();
+                        },
+                        (linked, deadline),
+                        CancellationToken.None,
+                        TaskContinuationOptions.None,
+                        TaskScheduler.Default);
                     _ = probing.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+                else
+                {
+                    linked.Dispose();
+                    deadline.Dispose();
                 }
             }
         }

@@ -95,9 +95,9 @@ public sealed class ProbeResult
             return false;
         }
 
-        foreach (char c in text)
+        for (int i = 0; i < text.Length; i++)
         {
-            if (char.IsControl(c))
+            if (MustEscape(text, i))
             {
                 return false;
             }
@@ -109,15 +109,22 @@ public sealed class ProbeResult
     private static string Clean(string text)
     {
         var builder = new StringBuilder(Math.Min(text.Length, MaxText) + 8);
-        foreach (char c in text)
+        for (int i = 0; i < text.Length; i++)
         {
             if (builder.Length >= MaxText)
             {
+                // Never end on half a surrogate pair.
+                if (char.IsHighSurrogate(builder[^1]))
+                {
+                    builder.Length--;
+                }
+
                 builder.Append('…');
                 break;
             }
 
-            if (char.IsControl(c))
+            char c = text[i];
+            if (MustEscape(text, i))
             {
                 builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
             }
@@ -128,5 +135,23 @@ public sealed class ProbeResult
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>Control and format characters (CR, LF, ESC, right-to-left overrides…), line and paragraph separators, lone surrogates.</summary>
+    private static bool MustEscape(string text, int i)
+    {
+        char c = text[i];
+        if (char.IsHighSurrogate(c))
+        {
+            return i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1]);
+        }
+
+        if (char.IsLowSurrogate(c))
+        {
+            return i == 0 || !char.IsHighSurrogate(text[i - 1]);
+        }
+
+        return char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format
+            or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
     }
 }
