@@ -38,14 +38,12 @@ public sealed class TryLoopTests
         Assert.Equal(9001, calls[^1]);
     }
 
-    [Fact]
-    public async Task ExecuteAsync_ServersReplacedDuringTheCall_GuardAndRetryJudgeTheCurrentUpstream()
+    /// <summary>Starts a call whose every attempt fails once released; returns when its first attempt is in flight.</summary>
+    private static async Task<(Task<int> Call, List<int> Calls, TaskCompletionSource Release)> HeldFailingCallAsync(UpstreamRegistry registry)
     {
-        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001, maxFails: 1), S(8002, maxFails: 1)), _time);
         var calls = new List<int>();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var inFlight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
         var call = registry.ExecuteAsync("api", async (p, _) =>
         {
             calls.Add(p.Port);
@@ -54,6 +52,14 @@ public sealed class TryLoopTests
             return p.Port > 0 ? throw new InvalidOperationException($"refused by {p.Port}") : p.Port;
         }).AsTask();
         await inFlight.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        return (call, calls, release);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ServersReplacedDuringTheCall_GuardAndRetryJudgeTheCurrentUpstream()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001, maxFails: 1), S(8002, maxFails: 1)), _time);
+        var (call, calls, release) = await HeldFailingCallAsync(registry);
         int first = calls[0];
         registry.UpdateServers("api", new[] { S(first, maxFails: 1) });
         release.SetResult();
@@ -73,18 +79,7 @@ public sealed class TryLoopTests
     public async Task ExecuteAsync_UpstreamRemovedDuringTheCall_StopsWithoutRetrying()
     {
         using var registry = Upstreams.Registry("api", Upstreams.WithServers(S(8001), S(8002)), _time);
-        var calls = new List<int>();
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var inFlight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        var call = registry.ExecuteAsync("api", async (p, _) =>
-        {
-            calls.Add(p.Port);
-            inFlight.TrySetResult();
-            await release.Task;
-            return p.Port > 0 ? throw new InvalidOperationException("refused") : p.Port;
-        }).AsTask();
-        await inFlight.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var (call, calls, release) = await HeldFailingCallAsync(registry);
         registry.Delete("api");
         release.SetResult();
 
