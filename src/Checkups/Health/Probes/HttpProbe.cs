@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Net.Http;
+using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using Checkups.Configuration;
@@ -12,18 +13,13 @@ namespace Checkups.Health.Probes;
 /// The <c>http</c> probe: one request (method, path with query, optional Host header) on a fresh connection, no proxy,
 /// no redirects; the response's status code decides (see <see cref="HttpProbeOptions"/>). The body is not read.
 /// </summary>
-internal sealed class HttpProbe : IHealthProbe, IDisposable
+/// <remarks>
+/// Each probe has a handler of its own, disposed when the probe ends. A shared handler would keep connections the probe
+/// no longer wants: one whose connect finished after the probe was cancelled goes into the shared pool and stays open
+/// against a silent server. Disposing the probe's handler closes every connection it made, whatever the server does.
+/// </remarks>
+internal sealed class HttpProbe : IHealthProbe
 {
-    private readonly HttpClient _client = new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        UseCookies = false,
-    })
-    {
-        Timeout = System.Threading.Timeout.InfiniteTimeSpan,
-    };
-
     public string Type => ProbeTypes.Http;
 
     public async ValueTask<ProbeResult> ProbeAsync(ProbeContext context, CancellationToken cancellationToken)
@@ -36,15 +32,50 @@ internal sealed class HttpProbe : IHealthProbe, IDisposable
             request.Headers.Host = host;
         }
 
-        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        int code = (int)response.StatusCode;
+        // The probe opens its socket itself, on its own token, and closes it when it ends: a connect that finishes after the
+        // probe was cancelled cannot leave a connection behind in a pool, whatever the server does.
+        Socket? socket = null;
+        using var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            PooledConnectionLifetime = TimeSpan.Zero,
+            ConnectCallback = async (_, connecting) =>
+            {
+                using var both = CancellationTokenSource.CreateLinkedTokenSource(connecting, cancellationToken);
+                var connected = await ProbeConnection.ConnectAsync(context.Server, both.Token).ConfigureAwait(false);
+                Volatile.Write(ref socket, connected);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    // The probe ended while this connect finished (its finally may have seen no socket yet).
+                    connected.Dispose();
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                return new NetworkStream(connected, ownsSocket: true);
+            },
+        };
+        using var invoker = new HttpMessageInvoker(handler, disposeHandler: false);
+        try
+        {
+            // The handler answers once the headers are in; the body is never read.
+            using var response = await invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return Verdict((int)response.StatusCode, options);
+        }
+        finally
+        {
+            Volatile.Read(ref socket)?.Dispose();
+        }
+    }
+
+    private static ProbeResult Verdict(int code, HttpProbeOptions options)
+    {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal) { ["status_code"] = code.ToString(CultureInfo.InvariantCulture) };
         return IsAlive(code, options)
             ? ProbeResult.Ok(fields)
             : ProbeResult.Failure(string.Create(CultureInfo.InvariantCulture, $"bad status code: {code}"), fields);
     }
-
-    public void Dispose() => _client.Dispose();
 
     /// <summary>
     /// A code listed in <see cref="HttpProbeOptions.Statuses"/> has its verdict; otherwise it must match

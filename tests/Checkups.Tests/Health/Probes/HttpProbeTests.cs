@@ -14,11 +14,7 @@ public sealed class HttpProbeTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _backend = await KestrelBackend.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        _probe.Dispose();
-        await _backend.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _backend.DisposeAsync();
 
     private Task<ProbeResult> Probe(string path, Action<HttpProbeOptions>? configure = null) =>
         Probing.ProbeAsync(_probe, Probing.Upstream("http", _backend.Port, h =>
