@@ -100,7 +100,9 @@ public sealed class PowerOfTwoChoicesTests
             picked[i] = registry.SelectPeer("api").Port;
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Less than a byte per pick: no pick allocates (the runtime may allocate once on this thread meanwhile).
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < picked.Length, $"{allocated} bytes for {picked.Length} picks");
         Assert.DoesNotContain(picked, port => (port - 10000) % 100 == 0);
     }
 

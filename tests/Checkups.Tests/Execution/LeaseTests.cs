@@ -149,13 +149,17 @@ public sealed class LeaseTests
             registry.AcquireLease("api", "".AsSpan()).Complete(LeaseOutcome.Success);
         }
 
+        const int Leases = 100_000;
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
+        for (int i = 0; i < Leases; i++)
         {
             registry.AcquireLease("api", "".AsSpan()).Complete(LeaseOutcome.Success);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Less than a byte per lease: no lease allocates (the smallest object is 24 bytes). The runtime may allocate once
+        // on this thread meanwhile (tiering, type loading); that is not the code under test.
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < Leases, $"{allocated} bytes for {Leases} leases");
     }
 
     [Fact]
