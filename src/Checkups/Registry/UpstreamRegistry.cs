@@ -204,7 +204,4 @@ public sealed partial class UpstreamRegistry : IDisposable
             _sourceNames.Remove(subscription.Name);
         }
     }
-
-    /// <summary>Applies a whole configuration as the configuration source (tests drive reloads through this).</summary>
-    internal void ApplyConfiguration(CheckupsOptions options) => OptionsSource.Apply(_store, options, UpstreamSourceNames.Configuration);
 }
