@@ -23,21 +23,38 @@ internal static class Fixtures
     }
 
     /// <summary>
-    /// An upstream of <paramref name="servers"/> servers with weights 1..5 repeating; with <paramref name="stepped"/>,
-    /// weights 1000 + i, whose period is too long to precompute, so every pick steps nginx's algorithm under the lock
-    /// (the path a cluster takes while a server is unhealthy).
+    /// An upstream of <paramref name="servers"/> servers with weights 1..5 repeating, or the weights
+    /// <paramref name="weight"/> gives by index.
     /// </summary>
-    public static UpstreamRegistry Registry(int servers, bool stepped = false, string mode = BalancingModes.WeightedRoundRobin)
+    public static UpstreamRegistry Registry(int servers, string mode = BalancingModes.WeightedRoundRobin, System.Func<int, int>? weight = null)
     {
         var upstream = new UpstreamOptions { Mode = mode };
         for (int i = 0; i < servers; i++)
         {
-            int weight = stepped ? 1000 + i : 1 + (i % 5);
-            upstream.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = 10000 + i, Weight = weight, MaxFails = 3 });
+            upstream.Servers.Add(new ServerOptions
+            {
+                Host = "127.0.0.1",
+                Port = 10000 + i,
+                Weight = weight?.Invoke(i) ?? 1 + (i % 5),
+                MaxFails = 3,
+                FailTimeout = System.TimeSpan.FromHours(1),
+            });
         }
 
         var options = new CheckupsOptions();
         options.Upstreams.Add(Upstream, upstream);
         return new UpstreamRegistry(options);
+    }
+
+    /// <summary>Marks every <paramref name="every"/>th server <c>err</c> through passive accounting (three reported failures).</summary>
+    public static void MarkErr(UpstreamRegistry registry, int servers, int every)
+    {
+        for (int i = 0; i < servers; i += every)
+        {
+            for (int f = 0; f < 3; f++)
+            {
+                registry.ReportFailure(Upstream, "127.0.0.1", 10000 + i);
+            }
+        }
     }
 }

@@ -54,9 +54,23 @@ internal static class QuickReport
             metrics.Add(new("wrr.pick.ns.100", Measure(() => registry.SelectPeer(Fixtures.Upstream)).Nanoseconds, "ns"));
         }
 
-        using (var registry = Fixtures.Registry(10, stepped: true))
+        using (var registry = Fixtures.Registry(10))
         {
-            metrics.Add(new("wrr.pick.ns.stepped", Measure(() => registry.SelectPeer(Fixtures.Upstream)).Nanoseconds, "ns"));
+            // One server err: the run leaves it out and watches the clock for its return.
+            Fixtures.MarkErr(registry, 10, 10);
+            metrics.Add(new("wrr.pick.ns.err", Measure(() => registry.SelectPeer(Fixtures.Upstream)).Nanoseconds, "ns"));
+        }
+
+        var build = Stopwatch.StartNew();
+        using (var registry = Fixtures.Registry(10_000, weight: static i => 1 + (i % 100)))
+        {
+            // Building the registry includes the cluster's schedule: nginx's cycle over 10,000 servers (505,000 steps).
+            metrics.Add(new("wrr.build.ms.10000", Math.Round(build.Elapsed.TotalMilliseconds, 1), "ms"));
+            var (ns, bytes) = Measure(() => registry.SelectPeer(Fixtures.Upstream));
+            metrics.Add(new("wrr.pick.ns.10000", ns, "ns"));
+            metrics.Add(new("wrr.pick.bytes.10000", bytes, "bytes"));
+            Fixtures.MarkErr(registry, 10_000, 100);
+            metrics.Add(new("wrr.pick.ns.10000.err1pct", Measure(() => registry.SelectPeer(Fixtures.Upstream)).Nanoseconds, "ns"));
         }
 
         using (var registry = Fixtures.Registry(10))

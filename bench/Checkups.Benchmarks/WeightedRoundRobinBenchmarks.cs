@@ -10,14 +10,22 @@ public class WeightedRoundRobinBenchmarks
 {
     private UpstreamRegistry _registry = null!;
 
-    [Params(4, 10, 100)]
+    [Params(4, 10, 100, 10_000)]
     public int Servers { get; set; }
 
+    /// <summary>Gets or sets whether 1 % of the servers (at least one) are <c>err</c>.</summary>
     [Params(false, true)]
-    public bool Stepped { get; set; }
+    public bool SomeErr { get; set; }
 
     [GlobalSetup]
-    public void Setup() => _registry = Fixtures.Registry(Servers, Stepped);
+    public void Setup()
+    {
+        _registry = Fixtures.Registry(Servers, weight: static i => 1 + (i % 100));
+        if (SomeErr)
+        {
+            Fixtures.MarkErr(_registry, Servers, System.Math.Min(100, Servers));
+        }
+    }
 
     [GlobalCleanup]
     public void Cleanup() => _registry.Dispose();

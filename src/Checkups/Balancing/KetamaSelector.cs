@@ -29,13 +29,13 @@ internal sealed class KetamaSelector : ServerSelector
     private readonly Server[] _peers;
     private readonly uint[] _points;
     private readonly int[] _owners;
-    private readonly SmoothWeightedRoundRobin _fallback;
+    private readonly ServerSelector _fallback;
 
     public KetamaSelector(ImmutableArray<Server> peers)
     {
         _peers = peers.ToArray();
         (_points, _owners) = BuildRing(_peers);
-        _fallback = new SmoothWeightedRoundRobin(peers);
+        _fallback = SmoothWeightedRoundRobin.Create(peers);
     }
 
     internal int PointCount => _points.Length;

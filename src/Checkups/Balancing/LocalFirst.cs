@@ -24,9 +24,9 @@ internal sealed class LocalFirst : ServerSelector
     private readonly long _localWeight;
     private readonly double _panicThreshold;
     private readonly RandomSource _random;
-    private readonly SmoothWeightedRoundRobin _localSet;
-    private readonly SmoothWeightedRoundRobin _remoteSet;
-    private readonly SmoothWeightedRoundRobin _all;
+    private readonly ServerSelector _localSet;
+    private readonly ServerSelector _remoteSet;
+    private readonly ServerSelector _all;
 
     public LocalFirst(ImmutableArray<Server> peers, double panicThreshold, BalancingEnvironment environment)
     {
@@ -47,9 +47,9 @@ internal sealed class LocalFirst : ServerSelector
         }
 
         _zones = Math.Max(zones.Count, 1);
-        _localSet = new SmoothWeightedRoundRobin(local.ToImmutable());
-        _remoteSet = new SmoothWeightedRoundRobin(remote.ToImmutable());
-        _all = new SmoothWeightedRoundRobin(peers);
+        _localSet = SmoothWeightedRoundRobin.Create(local.ToImmutable());
+        _remoteSet = SmoothWeightedRoundRobin.Create(remote.ToImmutable());
+        _all = SmoothWeightedRoundRobin.Create(peers);
     }
 
     public override Server? Select(ref SelectionContext context)

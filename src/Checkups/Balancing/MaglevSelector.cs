@@ -31,7 +31,7 @@ internal sealed class MaglevSelector : InFlightSelector
     private readonly Server[] _peers;
     private readonly MaglevTable _table;
     private readonly double _balanceFactor;
-    private readonly SmoothWeightedRoundRobin _withoutKey;
+    private readonly ServerSelector _withoutKey;
     private readonly int[] _loads;
 
     public MaglevSelector(ImmutableArray<Server> peers, int? tableSize, double? balanceFactor)
@@ -40,7 +40,7 @@ internal sealed class MaglevSelector : InFlightSelector
         _peers = peers.ToArray();
         _table = MaglevTable.Build(_peers, tableSize ?? MaglevTable.SizeFor(_peers.Length));
         _balanceFactor = balanceFactor ?? 0;
-        _withoutKey = new SmoothWeightedRoundRobin(peers);
+        _withoutKey = SmoothWeightedRoundRobin.Create(peers);
         _loads = new int[_peers.Length];
     }
 

@@ -37,7 +37,7 @@ internal static class SelectorFactory
 
     public static ServerSelector Create(string mode, Cluster cluster, UpstreamOptions options, BalancingEnvironment environment) => mode switch
     {
-        BalancingModes.WeightedRoundRobin => new SmoothWeightedRoundRobin(cluster.Servers),
+        BalancingModes.WeightedRoundRobin => SmoothWeightedRoundRobin.Create(cluster.Servers),
         BalancingModes.Hash or BalancingModes.UrlHash or BalancingModes.IpHash or BalancingModes.HeaderHash =>
             options.Hash.Algorithm == HashAlgorithms.Ketama
                 ? new KetamaSelector(cluster.Servers)

@@ -8,26 +8,40 @@ using Checkups.Model;
 namespace Checkups.Balancing;
 
 /// <summary>
-/// nginx's smooth weighted round robin. Per pick every selectable server adds its effective weight to its
-/// current weight; the highest current weight wins (the first on ties) and subtracts the total. Effective
-/// weight starts at the weight, rises by 1 per pick while below it, and halves (rounding up, at least 1) on a
-/// failure.
+/// nginx's and lua-resty-checkups' smooth weighted round robin, exactly. One state per cluster, shared by every call:
+/// per pick every selectable server not yet tried in the call adds its effective weight to its current weight, the
+/// highest current weight wins (the first on ties) and subtracts the total. Effective weight starts at the weight,
+/// rises by 1 per pick while below it, and halves (rounding up) on a failure, which changes nothing else: the running
+/// sequence goes on. A retry inside a call is a step over the servers it has not tried, on the shared state, as lua's
+/// try loop does. A cluster of one server keeps no state.
 /// </summary>
 /// <remarks>
-/// While every server is selectable at its full weight the algorithm is periodic, so the sequence it produces from
-/// a reset state is computed once (weights divided by their greatest common divisor, at most <see cref="MaxCycle"/>
-/// picks long) and served lock-free by an interlocked cursor: concurrent picks take consecutive positions, so any
-/// number of them is a run of the exact sequence. When a server turns unselectable or a failure lowers its effective
-/// weight, the cluster steps the algorithm itself under a short lock, starting from a reset state as nginx does on
-/// reload, and returns to the cycle once every server is whole again.
+/// <para>
+/// While every selectable server is at its full effective weight, the steps ahead depend on nothing but the state, so
+/// they are run ahead of time (<see cref="SmoothSequence"/>) into a <see cref="Run"/> that picks take lock-free by an
+/// interlocked cursor: concurrent picks take consecutive steps. A run that ends in the state it started from repeats
+/// for ever (from a reset state it always does, after the weights' sum over their greatest common divisor).
+/// </para>
+/// <para>
+/// Anything that changes the steps ahead closes the run under the cluster's lock: a failure that lowers an effective
+/// weight, a retry, a server of the run turning unselectable, or one outside it turning selectable again. Closing
+/// rebuilds the exact state at the cursor from the run's start and the steps taken; the lock then steps the algorithm
+/// itself until every selectable server is whole again, and a new run starts from there. Runs cost servers × steps
+/// to build, so this class serves clusters up to <see cref="ExactBudget"/>; larger ones use
+/// <see cref="WeightedSchedule"/> (see <see cref="Create"/>).
+/// </para>
 /// </remarks>
 internal sealed class SmoothWeightedRoundRobin : ServerSelector
 {
-    /// <summary>The longest precomputed cycle; heavier weight sets always step.</summary>
-    internal const int MaxCycle = 8192;
+    /// <summary>The most servers × steps per cycle this class takes; a run is rebuilt at this cost after a change.</summary>
+    internal const long ExactBudget = 1 << 16;
 
-    private readonly Server[] _peers;
-    private readonly int[]? _cycle;
+    /// <summary>A cursor value past every position a run can hand out: set when the run is closed.</summary>
+    private const long Closed = 1L << 62;
+
+    private readonly Server[] _servers;
+    private readonly int[] _weights;
+    private readonly int[] _slotOf;
     private readonly long[] _current;
     private readonly int[] _effective;
 #if NET9_0_OR_GREATER
@@ -35,77 +49,96 @@ internal sealed class SmoothWeightedRoundRobin : ServerSelector
 #else
     private readonly object _gate = new();
 #endif
-    private long _cursor = -1;
-    private volatile bool _whole;
+    private volatile Run? _run;
 
-    public SmoothWeightedRoundRobin(ImmutableArray<Server> peers, int maxCycle = MaxCycle)
+    private SmoothWeightedRoundRobin(Server[] servers)
     {
-        var candidates = new List<Server>(peers.Length);
-        foreach (var peer in peers)
+        _servers = servers;
+        _weights = new int[servers.Length];
+        _effective = new int[servers.Length];
+        _current = new long[servers.Length];
+        int maxIndex = -1;
+        for (int i = 0; i < servers.Length; i++)
         {
-            // Down is fixed for the life of a snapshot: such servers never take part.
-            if (!peer.Down)
+            _weights[i] = _effective[i] = servers[i].Weight;
+            maxIndex = Math.Max(maxIndex, servers[i].Index);
+        }
+
+        _slotOf = new int[maxIndex + 1];
+        Array.Fill(_slotOf, -1);
+        for (int i = 0; i < servers.Length; i++)
+        {
+            _slotOf[servers[i].Index] = i;
+        }
+
+        lock (_gate)
+        {
+            _run = BuildRun();
+        }
+    }
+
+    /// <summary>
+    /// The round robin of a set of servers (the down ones never take part): exact for sets whose servers × cycle
+    /// length is within <see cref="ExactBudget"/>, a lock-free schedule beyond.
+    /// </summary>
+    public static ServerSelector Create(ImmutableArray<Server> servers, long exactBudget = ExactBudget)
+    {
+        var up = new List<Server>(servers.Length);
+        int divisor = 0;
+        long sum = 0;
+        foreach (var server in servers)
+        {
+            if (!server.Down)
             {
-                candidates.Add(peer);
+                up.Add(server);
+                divisor = Gcd(divisor, server.Weight);
+                sum += server.Weight;
             }
         }
 
-        _peers = candidates.ToArray();
-        _current = new long[_peers.Length];
-        _effective = new int[_peers.Length];
-        ResetState();
-        _cycle = BuildCycle(_peers, maxCycle);
-        _whole = _cycle is not null;
+        long period = divisor == 0 ? 0 : sum / divisor;
+        return (long)up.Count * period <= exactBudget
+            ? new SmoothWeightedRoundRobin(up.ToArray())
+            : new WeightedSchedule(up.ToArray());
     }
 
     public override Server? Select(ref SelectionContext context)
     {
-        var cycle = _cycle;
-        if (_whole && cycle is not null)
+        if (_servers.Length == 1)
         {
-            long now = 0;
-            if (context.Tried.IsEmpty)
-            {
-                var peer = _peers[cycle[Interlocked.Increment(ref _cursor) % cycle.Length]];
-                if (ServerHealth.IsSelectable(peer, ref now))
-                {
-                    return peer;
-                }
-            }
-            else
-            {
-                // A retry inside a call takes the next untried server of the sequence without moving the shared cursor,
-                // so other callers' picks keep their proportions.
-                long start = Volatile.Read(ref _cursor) + 1;
-                for (int step = 0; step < cycle.Length; step++)
-                {
-                    var peer = _peers[cycle[(start + step) % cycle.Length]];
-                    if (context.Tried.Contains(peer.Index))
-                    {
-                        continue;
-                    }
+            // lua's one-server cluster: no state, no weight.
+            var only = _servers[0];
+            long ignored = 0;
+            return !context.Tried.Contains(only.Index) && ServerHealth.IsSelectable(only, ref ignored) ? only : null;
+        }
 
-                    if (ServerHealth.IsSelectable(peer, ref now))
-                    {
-                        return peer;
-                    }
-
-                    break;
+        var run = _run;
+        long position = -1;
+        if (run is not null && context.Tried.IsEmpty)
+        {
+            position = Interlocked.Increment(ref run.Cursor);
+            if (position < run.Limit)
+            {
+                var server = run.Servers[run.Length.Of(position)];
+                long now = 0;
+                if (ServerHealth.IsSelectable(server, ref now) && !run.RecheckDue(ref now))
+                {
+                    return server;
                 }
             }
         }
 
-        return Step(ref context);
+        return StepLocked(ref context, run, position);
     }
 
     public override void OnCompleted(Server peer, in CallOutcome outcome)
     {
-        if (!outcome.Failed)
+        if (!outcome.Failed || _servers.Length == 1)
         {
             return;
         }
 
-        int slot = Array.IndexOf(_peers, peer);
+        int slot = SlotOf(peer);
         if (slot < 0)
         {
             return;
@@ -113,129 +146,162 @@ internal sealed class SmoothWeightedRoundRobin : ServerSelector
 
         lock (_gate)
         {
-            if (_whole)
+            int halved = (_effective[slot] + 1) / 2;
+            if (halved == _effective[slot])
             {
-                _whole = false;
-                ResetState();
+                // Weight 1 stays 1: the steps ahead are unchanged, so the run goes on.
+                return;
             }
 
-            _effective[slot] = Math.Max(1, (_effective[slot] + 1) / 2);
+            Close(_run, -1);
+            _effective[slot] = halved;
         }
     }
 
-    /// <summary>One step of nginx's algorithm over the selectable, untried servers.</summary>
+    private int SlotOf(Server peer)
+    {
+        int index = peer.Index;
+        if (index < 0 || index >= _slotOf.Length)
+        {
+            return -1;
+        }
+
+        int slot = _slotOf[index];
+        return slot >= 0 && ReferenceEquals(_servers[slot], peer) ? slot : -1;
+    }
+
+    private Server? StepLocked(ref SelectionContext context, Run? observed, long position)
+    {
+        lock (_gate)
+        {
+            Close(observed, position);
+            var picked = Step(ref context);
+            if (_run is null)
+            {
+                _run = BuildRun();
+            }
+
+            return picked;
+        }
+    }
+
+    /// <summary>
+    /// Ends <paramref name="run"/> if it is still the open one and rebuilds the state at its cursor. A caller that
+    /// took <paramref name="position"/> without serving it, and was the last to take one, is not counted.
+    /// </summary>
+    private void Close(Run? run, long position)
+    {
+        if (run is null || !ReferenceEquals(run, _run))
+        {
+            return;
+        }
+
+        long last = Interlocked.Exchange(ref run.Cursor, Closed);
+        long taken = position >= 0 && last == position ? position : last + 1;
+        run.StateAfter(taken, _current, _weights);
+        _run = null;
+    }
+
+    /// <summary>One step of the algorithm over the selectable servers not tried in this call.</summary>
     private Server? Step(ref SelectionContext context)
     {
-        var peers = _peers;
+        var servers = _servers;
         var current = _current;
         var effective = _effective;
         bool anyTried = !context.Tried.IsEmpty;
         long now = 0;
-        lock (_gate)
+        int best = -1;
+        long total = 0;
+        for (int i = 0; i < servers.Length; i++)
         {
-            if (_whole)
+            var server = servers[i];
+            if ((anyTried && context.Tried.Contains(server.Index)) || !ServerHealth.IsSelectable(server, ref now))
             {
-                _whole = false;
-                ResetState();
+                continue;
             }
 
-            bool allWhole = !anyTried;
-            int best = -1;
-            long total = 0;
-            for (int i = 0; i < peers.Length; i++)
+            int weight = effective[i];
+            current[i] += weight;
+            total += weight;
+            if (weight < _weights[i])
             {
-                var peer = peers[i];
-                if ((anyTried && context.Tried.Contains(peer.Index)) || !ServerHealth.IsSelectable(peer, ref now))
-                {
-                    allWhole = false;
-                    continue;
-                }
-
-                int weight = effective[i];
-                current[i] += weight;
-                total += weight;
-                if (weight < peer.Weight)
-                {
-                    effective[i] = weight + 1;
-                    allWhole = false;
-                }
-
-                if (best < 0 || current[i] > current[best])
-                {
-                    best = i;
-                }
+                effective[i] = weight + 1;
             }
 
-            if (best < 0)
+            if (best < 0 || current[i] > current[best])
+            {
+                best = i;
+            }
+        }
+
+        if (best < 0)
+        {
+            return null;
+        }
+
+        current[best] -= total;
+        return servers[best];
+    }
+
+    /// <summary>
+    /// A run from the current state when every selectable server is at its full effective weight; otherwise
+    /// <see langword="null"/> (picks step under the lock until they are).
+    /// </summary>
+    private Run? BuildRun()
+    {
+        // The epoch is read before the servers: a server that turns selectable after its check moves it.
+        int epoch = ServerHealth.SelectableEpoch;
+        long now = 0;
+        var participants = new List<int>(_servers.Length);
+        long reviveAt = long.MaxValue;
+        bool excluded = false;
+        long total = 0;
+        int divisor = 0;
+        for (int i = 0; i < _servers.Length; i++)
+        {
+            var server = _servers[i];
+            if (!ServerHealth.IsSelectable(server, ref now))
+            {
+                excluded = true;
+                if (server.Health.PassiveErrUntil is var until and > 0 && !server.Health.IsActiveErr)
+                {
+                    reviveAt = Math.Min(reviveAt, until);
+                }
+
+                continue;
+            }
+
+            if (_effective[i] != _weights[i])
             {
                 return null;
             }
 
-            current[best] -= total;
-            if (allWhole && _cycle is not null)
-            {
-                // Every server is back at full weight: resume the precomputed cycle from its start.
-                Volatile.Write(ref _cursor, -1);
-                _whole = true;
-            }
-
-            return peers[best];
+            participants.Add(i);
+            total += _weights[i];
+            divisor = Gcd(divisor, _weights[i]);
         }
-    }
 
-    private void ResetState()
-    {
-        Array.Clear(_current);
-        for (int i = 0; i < _peers.Length; i++)
-        {
-            _effective[i] = _peers[i].Weight;
-        }
-    }
-
-    /// <summary>Runs the algorithm from a reset state over one period (the weights' sum divided by their GCD).</summary>
-    private static int[]? BuildCycle(Server[] peers, int maxCycle)
-    {
-        if (peers.Length == 0)
+        if (participants.Count == 0)
         {
             return null;
         }
 
-        int divisor = 0;
-        long sum = 0;
-        foreach (var peer in peers)
+        var start = (long[])_current.Clone();
+        var order = new int[total / divisor];
+        var end = (long[])_current.Clone();
+        SmoothSequence.Run(_weights, participants.ToArray(), end, order);
+        bool repeats = end.AsSpan().SequenceEqual(start);
+        var recheck = excluded ? new Recheck(epoch, reviveAt == long.MaxValue ? 0 : reviveAt, _servers[0].Health.Time) : null;
+        var servers = new Server[order.Length];
+        for (int i = 0; i < order.Length; i++)
         {
-            divisor = Gcd(divisor, peer.Weight);
-            sum += peer.Weight;
+            servers[i] = _servers[order[i]];
         }
 
-        long length = sum / divisor;
-        if (length > maxCycle)
-        {
-            return null;
-        }
-
-        var cycle = new int[length];
-        var current = new long[peers.Length];
-        for (int pick = 0; pick < cycle.Length; pick++)
-        {
-            int best = 0;
-            for (int i = 0; i < peers.Length; i++)
-            {
-                current[i] += peers[i].Weight / divisor;
-                if (current[i] > current[best])
-                {
-                    best = i;
-                }
-            }
-
-            current[best] -= length;
-            cycle[pick] = best;
-        }
-
-        return cycle;
+        return new Run(order, servers, start, participants.ToArray(), total, repeats, recheck);
     }
 
-    private static int Gcd(int a, int b)
+    internal static int Gcd(int a, int b)
     {
         while (b != 0)
         {
@@ -243,5 +309,90 @@ internal sealed class SmoothWeightedRoundRobin : ServerSelector
         }
 
         return a;
+    }
+
+    /// <summary>What brings a run with servers left out to an end: one of them may be selectable again.</summary>
+    /// <param name="Epoch">The selectable epoch when the run was built (an active verdict or a success revives).</param>
+    /// <param name="ReviveAt">When the earliest passive <c>err</c> among them ends (timestamp), or 0.</param>
+    /// <param name="Clock">Reads the clock the timestamps come from.</param>
+    private sealed record Recheck(int Epoch, long ReviveAt, TimeProvider Clock);
+
+    /// <summary>Steps taken ahead of time from one state, served by an interlocked cursor.</summary>
+    private sealed class Run
+    {
+        public readonly int[] Order;
+
+        /// <summary>The servers of <see cref="Order"/>, one read less per pick.</summary>
+        public readonly Server[] Servers;
+
+        public readonly CycleLength Length;
+
+        /// <summary>The first position not to serve: every position for a run that repeats, its length otherwise.</summary>
+        public readonly long Limit;
+
+        /// <summary>The position last taken (-1 before the first pick); <see cref="Closed"/> and above once closed.</summary>
+        public long Cursor = -1;
+
+        private readonly long[] _start;
+        private readonly int[] _participants;
+        private readonly long _total;
+        private readonly bool _repeats;
+        private readonly Recheck? _recheck;
+
+        public Run(int[] order, Server[] servers, long[] start, int[] participants, long total, bool repeats, Recheck? recheck)
+        {
+            Order = order;
+            Servers = servers;
+            Length = new CycleLength(order.Length);
+            _start = start;
+            _participants = participants;
+            _total = total;
+            _repeats = repeats;
+            _recheck = recheck;
+            Limit = repeats ? Closed : order.Length;
+        }
+
+        /// <summary>Whether a server the run leaves out may be selectable again, so the run must end.</summary>
+        public bool RecheckDue(ref long now)
+        {
+            var recheck = _recheck;
+            if (recheck is null)
+            {
+                return false;
+            }
+
+            if (ServerHealth.SelectableEpoch != recheck.Epoch)
+            {
+                return true;
+            }
+
+            if (recheck.ReviveAt == 0)
+            {
+                return false;
+            }
+
+            if (now == 0)
+            {
+                now = recheck.Clock.GetTimestamp();
+            }
+
+            return now >= recheck.ReviveAt;
+        }
+
+        /// <summary>Writes the state after the first <paramref name="taken"/> steps of the run into <paramref name="current"/>.</summary>
+        public void StateAfter(long taken, long[] current, int[] weights)
+        {
+            long steps = _repeats ? taken % Order.Length : Math.Min(taken, Order.Length);
+            _start.CopyTo(current, 0);
+            for (int i = 0; i < steps; i++)
+            {
+                current[Order[i]] -= _total;
+            }
+
+            foreach (int slot in _participants)
+            {
+                current[slot] += steps * weights[slot];
+            }
+        }
     }
 }

@@ -40,12 +40,30 @@ internal sealed class ServerHealth
 
     private static readonly IReadOnlyDictionary<string, string> NoFields = FrozenDictionary<string, string>.Empty;
 
+    private static int s_selectableEpoch;
+
     public ServerHealth(TimeProvider time, object upstreamGate)
     {
         _time = time;
         _gate = upstreamGate;
         _lastModified = time.GetUtcNow();
     }
+
+    /// <summary>
+    /// Gets a number that moves whenever a server of any upstream turns <c>err</c> or back, other than by a passive
+    /// <c>err</c> running out (which selectors watch by its end time). Selectors that cache which servers are out watch
+    /// it; it moves on health transitions only, never per call.
+    /// </summary>
+    public static int SelectableEpoch => Volatile.Read(ref s_selectableEpoch);
+
+    /// <summary>Gets the clock the health timestamps come from.</summary>
+    public TimeProvider Time => _time;
+
+    /// <summary>Gets when the passive <c>err</c> ends (a <see cref="TimeProvider"/> timestamp), or 0 when never set.</summary>
+    public long PassiveErrUntil => Volatile.Read(ref _errUntil);
+
+    /// <summary>Gets whether the active (heartbeat) verdict has the server out.</summary>
+    public bool IsActiveErr => Volatile.Read(ref _activeErr) != 0;
 
     /// <summary>Gets the number of calls to this server in flight, across the snapshots that share it.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -158,7 +176,7 @@ internal sealed class ServerHealth
             _activeMessage = null;
             _activeStatus = null;
             _activeLastModified = _time.GetUtcNow();
-            Volatile.Write(ref _activeErr, 0);
+            Revive(ref _activeErr);
         }
     }
 
@@ -171,7 +189,34 @@ internal sealed class ServerHealth
 
         _activeStatus = status;
         _activeMessage = message;
-        Volatile.Write(ref _activeErr, status == HealthStatus.Err ? 1 : 0);
+        if (status == HealthStatus.Err)
+        {
+            if (Interlocked.Exchange(ref _activeErr, 1) == 0)
+            {
+                Interlocked.Increment(ref s_selectableEpoch);
+            }
+        }
+        else
+        {
+            Revive(ref _activeErr);
+        }
+    }
+
+    /// <summary>Clears an out-of-rotation mark; when one was set, moves <see cref="SelectableEpoch"/> (after the write).</summary>
+    private static void Revive(ref int mark)
+    {
+        if (Interlocked.Exchange(ref mark, 0) != 0)
+        {
+            Interlocked.Increment(ref s_selectableEpoch);
+        }
+    }
+
+    private static void Revive(ref long mark)
+    {
+        if (Interlocked.Exchange(ref mark, 0) != 0)
+        {
+            Interlocked.Increment(ref s_selectableEpoch);
+        }
     }
 
     /// <summary>Counts a failure; returns <see langword="true"/> when this failure marked the server <c>err</c>.</summary>
@@ -205,6 +250,7 @@ internal sealed class ServerHealth
                 System.Globalization.CultureInfo.InvariantCulture,
                 $"{_fails} failure{(_fails == 1 ? string.Empty : "s")} within {peer.FailTimeout.TotalSeconds:0.###}s");
             Volatile.Write(ref _errUntil, Math.Max(1, now + failTicks));
+            Interlocked.Increment(ref s_selectableEpoch);
             return true;
         }
     }
@@ -226,7 +272,7 @@ internal sealed class ServerHealth
                 _lastModified = _time.GetUtcNow();
             }
 
-            Volatile.Write(ref _errUntil, 0);
+            Revive(ref _errUntil);
         }
     }
 
