@@ -18,12 +18,22 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
     internal const int Redraws = 8;
 
     private readonly Server[] _peers;
+
+    // What a pick compares, by position, so that it reads two servers' health and nothing else of theirs: at 10,000
+    // servers a server's own memory is not in cache.
+    private readonly ServerHealth[] _health;
+    private readonly int[] _weights;
+    private readonly ServersOut _out;
     private readonly RandomSource _random;
     private readonly WeightedAliasTable _table;
+    private int _picks;
 
     public PowerOfTwoChoices(ImmutableArray<Server> peers, BalancingEnvironment environment)
     {
         _peers = peers.ToArray();
+        _health = _peers.Select(peer => peer.Health).ToArray();
+        _weights = _peers.Select(peer => peer.Weight).ToArray();
+        _out = new ServersOut(_peers);
         _random = environment.Random;
         _table = new WeightedAliasTable(_peers);
     }
@@ -31,9 +41,15 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
     public override Server? Select(ref SelectionContext context)
     {
         int first = -1;
-        if (_table.Count >= 2 && TryDraw(ref context, -1, out first) && TryDraw(ref context, first, out int second))
+        if (_table.Count >= 2)
         {
-            return Candidates.LessLoaded(_peers[second], _peers[first]) ? _peers[second] : _peers[first];
+            // One pick in 64 checks the clock for a passive err that ran out (a racy count is fine for that).
+            var map = _out.Current(checkClock: (++_picks & 63) == 0);
+            if (TryDraw(ref context, -1, map, out first) && TryDraw(ref context, first, map, out int second))
+            {
+                int winner = LessLoaded(second, first) ? second : first;
+                return _peers[winner];
+            }
         }
 
         // Keep a first choice already drawn (redrawing it would favour pairs whose second is easy to find); the rest is
@@ -41,14 +57,15 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
         return SelectAmongUsable(ref context, first);
     }
 
-    private bool TryDraw(ref SelectionContext context, int other, out int drawn)
+    private bool TryDraw(ref SelectionContext context, int other, ServersOut.OutMap? map, out int drawn)
     {
         long now = 0;
         for (int attempt = 0; attempt < Redraws; attempt++)
         {
             drawn = _table.Draw(_random);
-            var peer = _peers[drawn];
-            if (drawn != other && !context.Tried.Contains(peer.Index) && ServerHealth.IsSelectable(peer, ref now))
+            if (drawn != other
+                && (context.Tried.IsEmpty || !context.Tried.Contains(_peers[drawn].Index))
+                && (map is null ? ServerHealth.IsSelectable(_peers[drawn], ref now) : !map.IsOut(drawn)))
             {
                 return true;
             }
@@ -57,6 +74,10 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
         drawn = -1;
         return false;
     }
+
+    /// <summary>Whether <paramref name="a"/> has fewer calls in flight per unit of weight than <paramref name="b"/>.</summary>
+    private bool LessLoaded(int a, int b) =>
+        ((long)_health[a].InFlight + 1) * _weights[b] < ((long)_health[b].InFlight + 1) * _weights[a];
 
     private Server? SelectAmongUsable(ref SelectionContext context, int first)
     {

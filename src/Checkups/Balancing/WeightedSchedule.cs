@@ -46,8 +46,7 @@ internal sealed class WeightedSchedule : ServerSelector
     private readonly Turn[] _order;
     private readonly CycleLength _length;
     private long _cursor = -1;
-    private volatile OutMap _out;
-    private int _refreshing;
+    private readonly ServersOut _out;
 
     public WeightedSchedule(Server[] servers)
     {
@@ -60,7 +59,7 @@ internal sealed class WeightedSchedule : ServerSelector
         }
 
         _length = new CycleLength(order.Length);
-        _out = OutMap.Build(servers);
+        _out = new ServersOut(servers);
     }
 
     public override Server? Select(ref SelectionContext context)
@@ -78,7 +77,7 @@ internal sealed class WeightedSchedule : ServerSelector
             {
                 long position = Interlocked.Increment(ref _cursor);
                 var turn = order[_length.Of(position)];
-                var map = Current(position);
+                var map = _out.Current(checkClock: (position & 63) == 0);
                 if (map is null ? ServerHealth.IsSelectable(turn.Server, ref now) : !map.IsOut(turn.Slot))
                 {
                     return turn.Server;
@@ -111,34 +110,6 @@ internal sealed class WeightedSchedule : ServerSelector
         }
 
         return null;
-    }
-
-    /// <summary>
-    /// The map of servers that are out, rebuilt first when stale; <see langword="null"/> while another pick rebuilds it
-    /// (this pick then reads the server's health itself).
-    /// </summary>
-    private OutMap? Current(long position)
-    {
-        var map = _out;
-        if (map.Epoch == ServerHealth.SelectableEpoch && (map.ReviveAt == 0 || (position & 63) != 0 || map.Clock.GetTimestamp() < map.ReviveAt))
-        {
-            return map;
-        }
-
-        if (Interlocked.Exchange(ref _refreshing, 1) != 0)
-        {
-            return null;
-        }
-
-        try
-        {
-            _out = map = OutMap.Build(_servers);
-            return map;
-        }
-        finally
-        {
-            Volatile.Write(ref _refreshing, 0);
-        }
     }
 
     private bool AnySelectable(ref SelectionContext context, ref long now)
@@ -201,55 +172,4 @@ internal sealed class WeightedSchedule : ServerSelector
     }
 
     /// <summary>One position of the cycle: the server, and its slot in the map of servers that are out.</summary>
-    private readonly record struct Turn(Server Server, int Slot);
-
-    /// <summary>Which servers were out when it was built, and what makes it stale.</summary>
-    private sealed class OutMap
-    {
-        private readonly ulong[]? _bits;
-
-        private OutMap(int epoch, ulong[]? bits, long reviveAt, TimeProvider clock)
-        {
-            Epoch = epoch;
-            _bits = bits;
-            ReviveAt = reviveAt;
-            Clock = clock;
-        }
-
-        public int Epoch { get; }
-
-        /// <summary>Gets when the earliest passive <c>err</c> among the servers out ends (timestamp), or 0.</summary>
-        public long ReviveAt { get; }
-
-        public TimeProvider Clock { get; }
-
-        public bool IsOut(int slot) => _bits is not null && (_bits[slot >> 6] & (1UL << slot)) != 0;
-
-        public static OutMap Build(Server[] servers)
-        {
-            // The epoch is read before the servers: a change after a server's check moves it, so the map is rebuilt.
-            int epoch = ServerHealth.SelectableEpoch;
-            ulong[]? bits = null;
-            long reviveAt = long.MaxValue;
-            long now = 0;
-            for (int i = 0; i < servers.Length; i++)
-            {
-                var server = servers[i];
-                if (ServerHealth.IsSelectable(server, ref now))
-                {
-                    continue;
-                }
-
-                bits ??= new ulong[(servers.Length + 63) / 64];
-                bits[i >> 6] |= 1UL << i;
-                if (server.Health.PassiveErrUntil is var until and > 0 && !server.Health.IsActiveErr)
-                {
-                    reviveAt = Math.Min(reviveAt, until);
-                }
-            }
-
-            var clock = servers.Length > 0 ? servers[0].Health.Time : TimeProvider.System;
-            return new OutMap(epoch, bits, reviveAt == long.MaxValue ? 0 : reviveAt, clock);
-        }
-    }
-}
+    private readonly record struct Turn(Server Server, int Slot);}
