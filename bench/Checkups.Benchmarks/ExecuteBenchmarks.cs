@@ -3,10 +3,11 @@ using Checkups.Registry;
 
 namespace Checkups.Benchmarks;
 
-/// <summary>A whole try-loop call whose callback completes synchronously with a success.</summary>
+/// <summary>Whole try-loop calls whose callback completes synchronously or asynchronously with a success, and a lease.</summary>
 [MemoryDiagnoser]
 public class ExecuteBenchmarks
 {
+    private readonly AsyncCalls _calls = new();
     private UpstreamRegistry _registry = null!;
 
     [GlobalSetup]
@@ -18,6 +19,10 @@ public class ExecuteBenchmarks
     [Benchmark]
     public int ExecuteAsyncSynchronousCallback() =>
         Fixtures.ExecuteSynchronously(_registry);
+
+    [Benchmark]
+    public int ExecuteAsyncAsynchronousCallback() =>
+        _calls.Execute(_registry);
 
     [Benchmark]
     public Model.Server AcquireAndCompleteLease() =>

@@ -82,6 +82,16 @@ internal static class QuickReport
 
         using (var registry = Fixtures.Registry(10))
         {
+            var calls = new AsyncCalls();
+            var server = registry.SelectPeer(Fixtures.Upstream);
+            var (ns, bytes) = Measure(() => calls.Execute(registry));
+            var (_, callbackBytes) = Measure(() => calls.CallbackAlone(server));
+            metrics.Add(new("try.execute.async.ns", ns, "ns"));
+            metrics.Add(new("try.execute.async.bytes", Math.Round(bytes - callbackBytes, 3), "bytes"));
+        }
+
+        using (var registry = Fixtures.Registry(10))
+        {
             var (ns, bytes) = Measure(() => Leasing.AcquireAndComplete(registry));
             metrics.Add(new("lease.ns", ns, "ns"));
             metrics.Add(new("lease.bytes", bytes, "bytes"));

@@ -22,7 +22,10 @@ public class ExecuteOptions
     /// <value>Default <see langword="null"/>: the upstream's <c>TryTimeout</c>.</value>
     public TimeSpan? TryTimeout { get; init; }
 
-    /// <summary>Gets the key hashing modes balance by.</summary>
+    /// <summary>
+    /// Gets the key hashing modes balance by. A key that changes per call is better passed to the
+    /// <c>ExecuteAsync(upstream, hashKey, state, callback, options)</c> overload, so one options instance serves every call.
+    /// </summary>
     /// <value>Default <see langword="null"/>.</value>
     public string? HashKey { get; init; }
 }

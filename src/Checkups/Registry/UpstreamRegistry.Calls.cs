@@ -138,7 +138,7 @@ public sealed partial class UpstreamRegistry
     /// <param name="callback">The work to do against one server.</param>
     /// <param name="options">Per-call choices; an <see cref="ExecuteOptions{TResult}"/> also classifies results.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>The first successful result.</returns>
+    /// <returns>The first successful result. Await it once (it may be backed by a pooled object), as any <see cref="ValueTask{TResult}"/>.</returns>
     /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
     /// <exception cref="NoServerAvailableException">No server served the call; names every attempt.</exception>
     /// <exception cref="TryTimeoutException">The try timeout ran out; names every attempt.</exception>
@@ -164,7 +164,7 @@ public sealed partial class UpstreamRegistry
     /// <param name="callback">The work to do against one server.</param>
     /// <param name="options">Per-call choices; an <see cref="ExecuteOptions{TResult}"/> also classifies results.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>The first successful result.</returns>
+    /// <returns>The first successful result. Await it once (it may be backed by a pooled object), as any <see cref="ValueTask{TResult}"/>.</returns>
     /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
     /// <exception cref="NoServerAvailableException">No server served the call; names every attempt.</exception>
     /// <exception cref="TryTimeoutException">The try timeout ran out; names every attempt.</exception>
@@ -176,7 +176,40 @@ public sealed partial class UpstreamRegistry
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(callback);
-        return _tryLoop.ExecuteAsync(Get(upstream), state, callback, options, cancellationToken);
+        return _tryLoop.ExecuteAsync(Get(upstream), state, callback, options, options?.HashKey, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="callback"/> with <paramref name="state"/> as
+    /// <see cref="ExecuteAsync{TState, TResult}(string, TState, Func{Server, TState, CancellationToken, ValueTask{TResult}}, ExecuteOptions?, CancellationToken)"/>
+    /// does, balancing by <paramref name="hashKey"/> in hashing modes: a keyed call that shares its
+    /// <paramref name="options"/> with every other call, so it allocates nothing for the key.
+    /// </summary>
+    /// <typeparam name="TState">The state's type.</typeparam>
+    /// <typeparam name="TResult">The callback's result type.</typeparam>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="hashKey">
+    /// The key hashing modes balance by, used instead of <see cref="ExecuteOptions.HashKey"/>; <see langword="null"/> or
+    /// empty is no key (round robin).
+    /// </param>
+    /// <param name="state">State passed to every attempt.</param>
+    /// <param name="callback">The work to do against one server.</param>
+    /// <param name="options">Per-call choices other than the key; share one instance between calls.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The first successful result. Await it once (it may be backed by a pooled object), as any <see cref="ValueTask{TResult}"/>.</returns>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    /// <exception cref="NoServerAvailableException">No server served the call; names every attempt.</exception>
+    /// <exception cref="TryTimeoutException">The try timeout ran out; names every attempt.</exception>
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(
+        string upstream,
+        string? hashKey,
+        TState state,
+        Func<Server, TState, CancellationToken, ValueTask<TResult>> callback,
+        ExecuteOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        return _tryLoop.ExecuteAsync(Get(upstream), state, callback, options, hashKey, cancellationToken);
     }
 
     /// <summary>Reports a failed call to a server (lua <c>feedback_status</c> with failed = true).</summary>
