@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 
 namespace Checkups.Health;
 
@@ -8,42 +9,80 @@ namespace Checkups.Health;
 /// (<c>w = e^(-Δt/τ)</c>). Reading decays the average towards zero the same way, so a server that has been avoided for a
 /// while looks cheaper again and gets a fresh sample. Values are in <see cref="TimeProvider"/> timestamp units.
 /// </summary>
+/// <remarks>
+/// Reads take no lock (a pick reads two or more averages): the average and its time stamp are guarded by a sequence
+/// number, odd while a sample is being written, and a read that saw it odd or changed reads again. Writers, one per
+/// completed call, take turns by compare-and-swap on the same number.
+/// </remarks>
 internal sealed class PeakEwma
 {
-    private readonly object _gate = new();
+    private int _sequence;
     private double _average;
     private long _stamp;
-    private bool _sampled;
 
-    public bool HasSamples => TryRead(0, 1, out _);
+    /// <summary>Gets whether any sample has been observed.</summary>
+    public bool HasSamples => Volatile.Read(ref _sequence) != 0;
 
     /// <summary>The average as of <paramref name="now"/>, decayed since the last sample; <see langword="false"/> before any sample.</summary>
     public bool TryRead(long now, double decay, out double average)
     {
-        lock (_gate)
+        var spinner = default(SpinWait);
+        while (true)
         {
-            average = _sampled ? _average * Weight(now - _stamp, decay) : 0;
-            return _sampled;
+            int before = Volatile.Read(ref _sequence);
+            if (before == 0)
+            {
+                average = 0;
+                return false;
+            }
+
+            if ((before & 1) == 0)
+            {
+                double value = Volatile.Read(ref _average);
+                long stamp = Volatile.Read(ref _stamp);
+                if (Volatile.Read(ref _sequence) == before)
+                {
+                    average = value * Weight(now - stamp, decay);
+                    return true;
+                }
+            }
+
+            spinner.SpinOnce();
         }
     }
 
     public void Observe(long now, double sample, double decay)
     {
-        lock (_gate)
+        var spinner = default(SpinWait);
+        int sequence;
+        while (true)
         {
-            if (!_sampled || sample > _average)
+            sequence = Volatile.Read(ref _sequence);
+            if ((sequence & 1) == 0 && Interlocked.CompareExchange(ref _sequence, sequence + 1, sequence) == sequence)
             {
-                _average = sample;
-            }
-            else
-            {
-                double w = Weight(now - _stamp, decay);
-                _average = (_average * w) + (sample * (1 - w));
+                break;
             }
 
-            _stamp = now;
-            _sampled = true;
+            spinner.SpinOnce();
         }
+
+        double average = _average;
+        if (sequence == 0 || sample > average)
+        {
+            average = sample;
+        }
+        else
+        {
+            double w = Weight(now - _stamp, decay);
+            average = (average * w) + (sample * (1 - w));
+        }
+
+        Volatile.Write(ref _average, average);
+        Volatile.Write(ref _stamp, now);
+
+        // Never back to 0, which means "no sample": a wrapped sequence skips it.
+        int next = sequence + 2;
+        Volatile.Write(ref _sequence, next == 0 ? 2 : next);
     }
 
     private static double Weight(long elapsed, double decay) => elapsed <= 0 ? 1 : Math.Exp(-elapsed / decay);
