@@ -29,12 +29,20 @@ internal static class QuickReport
 
         if (output is null)
         {
-            Console.Error.WriteLine("usage: report --out FILE [--quick]");
+            Console.Error.WriteLine("usage: report --out FILE [--quick | --hostile]");
             return 2;
         }
 
         // --quick: the per-call figures only (picks, calls, leases, configuration), without hashing and simulations.
         bool quick = Array.IndexOf(args, "--quick") > 0;
+
+        // --hostile: only the heartbeat rounds against misbehaving servers (about half a minute).
+        if (Array.IndexOf(args, "--hostile") > 0)
+        {
+            var (heapKb, fds, open, longestMs) = HostileRounds.Measure(1000);
+            Console.WriteLine($"hostile.heap.growth.kb.1000 {heapKb} KB, hostile.fd.growth.1000 {fds}, hostile.open.after {open}, hostile.round.ms.max {longestMs} ms");
+            return 0;
+        }
 
         var metrics = new List<Metric>();
         using (var registry = Fixtures.Registry(10))
@@ -125,6 +133,11 @@ internal static class QuickReport
             var (roundMs, threads) = HeartbeatRound.Measure(1000);
             metrics.Add(new("heartbeat.round.ms.1000", roundMs, "ms"));
             metrics.Add(new("heartbeat.round.threads.1000", threads, "threads"));
+            var (heapKb, fds, open, longestMs) = HostileRounds.Measure(1000);
+            metrics.Add(new("hostile.heap.growth.kb.1000", heapKb, "KB"));
+            metrics.Add(new("hostile.fd.growth.1000", fds, "descriptors"));
+            metrics.Add(new("hostile.open.after", open, "connections"));
+            metrics.Add(new("hostile.round.ms.max", longestMs, "ms"));
         }
 
         string json = JsonSerializer.Serialize(metrics, ReportJsonContext.Default.ListMetric);

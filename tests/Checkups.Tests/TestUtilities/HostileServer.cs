@@ -95,6 +95,8 @@ public sealed class HostileServer : IAsyncDisposable
             Interlocked.Increment(ref _open);
             lock (_connections)
             {
+                // Ended connections are dropped, so a long run (the bench's thousand rounds) holds only live ones.
+                _connections.RemoveAll(static task => task.IsCompleted);
                 _connections.Add(ServeAsync(client));
             }
         }
