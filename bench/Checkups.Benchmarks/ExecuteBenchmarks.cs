@@ -7,7 +7,7 @@ namespace Checkups.Benchmarks;
 [MemoryDiagnoser]
 public class ExecuteBenchmarks
 {
-    private readonly AsyncCalls _calls = new();
+    private readonly Checkups.Tests.TestUtilities.PendingCallback _calls = new();
     private UpstreamRegistry _registry = null!;
 
     [GlobalSetup]
@@ -22,7 +22,7 @@ public class ExecuteBenchmarks
 
     [Benchmark]
     public int ExecuteAsyncAsynchronousCallback() =>
-        _calls.Execute(_registry);
+        _calls.Execute(_registry, Fixtures.Upstream);
 
     [Benchmark]
     public Model.Server AcquireAndCompleteLease() =>
