@@ -93,19 +93,21 @@ internal sealed class WeightedSchedule : ServerSelector
         }
 
         // A retry: the next untried selectable server of the cycle, leaving the shared cursor where it is.
-        if (!AnySelectable(ref context, ref now))
-        {
-            return null;
-        }
-
+        var current = _out.Current(checkClock: false);
         int at = _length.Of(Volatile.Read(ref _cursor) + 1);
         for (int step = 0; step < order.Length; step++)
         {
-            var server = order[at].Server;
+            var turn = order[at];
             at = at + 1 == order.Length ? 0 : at + 1;
-            if (!context.Tried.Contains(server.Index) && ServerHealth.IsSelectable(server, ref now))
+            if (!context.Tried.Contains(turn.Server.Index)
+                && (current is null ? ServerHealth.IsSelectable(turn.Server, ref now) : !current.IsOut(turn.Slot)))
             {
-                return server;
+                return turn.Server;
+            }
+
+            if (step == MissesBeforeScan && !AnySelectable(ref context, ref now))
+            {
+                return null;
             }
         }
 
