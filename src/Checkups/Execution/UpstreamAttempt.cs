@@ -6,8 +6,12 @@ namespace Checkups.Execution;
 /// <summary>One failed attempt of a call: the server tried and why it failed.</summary>
 public sealed class UpstreamAttempt
 {
-    internal UpstreamAttempt(Server peer, Exception? exception)
+    /// <summary>Initializes an attempt record, for callers that run their own attempts over leases (an HTTP handler).</summary>
+    /// <param name="peer">The server that was tried.</param>
+    /// <param name="exception">Why it failed; <see langword="null"/> when its result (a status) was classified as a failure.</param>
+    public UpstreamAttempt(Server peer, Exception? exception)
     {
+        ArgumentNullException.ThrowIfNull(peer);
         Server = peer;
         Exception = exception;
     }

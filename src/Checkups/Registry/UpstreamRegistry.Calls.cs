@@ -109,7 +109,20 @@ public sealed partial class UpstreamRegistry
     /// <param name="tried">The servers already tried in this call.</param>
     /// <param name="lease">The lease, when a server was acquired.</param>
     /// <returns>Whether the upstream exists and a server was acquired.</returns>
-    public bool TryAcquireLease(string upstream, ReadOnlySpan<char> hashKey, IReadOnlyList<Server>? tried, out UpstreamLease lease)
+    public bool TryAcquireLease(string upstream, ReadOnlySpan<char> hashKey, IReadOnlyList<Server>? tried, out UpstreamLease lease) =>
+        TryAcquireLease(upstream, hashKey, null, tried, out lease);
+
+    /// <summary>
+    /// Acquires a server for a call keyed by characters, trying clusters in <paramref name="clusterOrder"/>, when one is
+    /// selectable, without allocating; see <see cref="AcquireLease(string, ExecuteOptions?, IReadOnlyList{Server}?)"/>.
+    /// </summary>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="hashKey">The key for hashing modes; empty for none.</param>
+    /// <param name="clusterOrder">Cluster names or level numbers in the order to try them; <see langword="null"/> for the default.</param>
+    /// <param name="tried">The servers already tried in this call.</param>
+    /// <param name="lease">The lease, when a server was acquired.</param>
+    /// <returns>Whether the upstream exists and a server was acquired.</returns>
+    public bool TryAcquireLease(string upstream, ReadOnlySpan<char> hashKey, IReadOnlyList<string>? clusterOrder, IReadOnlyList<Server>? tried, out UpstreamLease lease)
     {
         lease = default;
         if (!TryGet(upstream, out var snapshot))
@@ -118,7 +131,7 @@ public sealed partial class UpstreamRegistry
         }
 
         var context = SelectionContext.For(snapshot, hashKey);
-        var peer = TryLoop.Select(snapshot, null, ref context, tried, out var cluster);
+        var peer = TryLoop.Select(snapshot, clusterOrder, ref context, tried, out var cluster);
         if (peer is null)
         {
             return false;

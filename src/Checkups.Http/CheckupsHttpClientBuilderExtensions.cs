@@ -1,0 +1,61 @@
+using System;
+using Checkups.Http;
+using Checkups.Registry;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Balances an <see cref="System.Net.Http.HttpClient"/> over a Checkups upstream.</summary>
+public static class CheckupsHttpClientBuilderExtensions
+{
+    /// <summary>
+    /// Sends the client's requests addressed to <paramref name="upstream"/> (<c>http://&lt;upstream&gt;/…</c>, or relative
+    /// to such a base address) to the upstream's servers, with retries on another server. Needs <c>AddCheckups</c>.
+    /// </summary>
+    /// <param name="builder">The client's builder.</param>
+    /// <param name="upstream">The upstream name.</param>
+    /// <returns>The builder.</returns>
+    public static IHttpClientBuilder AddCheckups(this IHttpClientBuilder builder, string upstream) =>
+        AddCheckups(builder, upstream, static _ => { });
+
+    /// <summary>As <see cref="AddCheckups(IHttpClientBuilder, string)"/>, with options (named after the client).</summary>
+    /// <param name="builder">The client's builder.</param>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="configure">Sets the client's options.</param>
+    /// <returns>The builder.</returns>
+    public static IHttpClientBuilder AddCheckups(this IHttpClientBuilder builder, string upstream, Action<CheckupsHttpOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(upstream);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddOptions<CheckupsHttpOptions>(builder.Name).Configure(configure);
+        return AddHandler(builder, upstream);
+    }
+
+    /// <summary>As <see cref="AddCheckups(IHttpClientBuilder, string)"/>, with options bound from a configuration section.</summary>
+    /// <param name="builder">The client's builder.</param>
+    /// <param name="upstream">The upstream name.</param>
+    /// <param name="section">The section holding <see cref="CheckupsHttpOptions"/>.</param>
+    /// <returns>The builder.</returns>
+    public static IHttpClientBuilder AddCheckups(this IHttpClientBuilder builder, string upstream, IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(upstream);
+        ArgumentNullException.ThrowIfNull(section);
+        builder.Services.AddOptions<CheckupsHttpOptions>(builder.Name).Bind(section);
+        return AddHandler(builder, upstream);
+    }
+
+    private static IHttpClientBuilder AddHandler(IHttpClientBuilder builder, string upstream)
+    {
+        string name = builder.Name;
+
+        // A handler per handler chain the factory builds (transient), reading the registry and the client's options.
+        return builder.AddHttpMessageHandler(provider => new CheckupsHttpHandler(
+            provider.GetRequiredService<UpstreamRegistry>(),
+            upstream,
+            provider.GetRequiredService<IOptionsMonitor<CheckupsHttpOptions>>().Get(name),
+            provider.GetService<TimeProvider>()));
+    }
+}

@@ -1,0 +1,352 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Checkups.Configuration;
+using Checkups.Execution;
+using Checkups.Registry;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Checkups.Http.Tests;
+
+/// <summary>The handler against real Kestrel backends on 127.0.0.1.</summary>
+public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
+{
+    private readonly List<Backend> _backends = new();
+
+    public async Task InitializeAsync()
+    {
+        foreach (string name in new[] { "A", "B", "C" })
+        {
+            _backends.Add(await Backend.StartAsync(name));
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var backend in _backends)
+        {
+            await backend.DisposeAsync();
+        }
+    }
+
+    private UpstreamRegistry Registry(Action<UpstreamOptions>? configure = null, params int[] weights)
+    {
+        var upstream = new UpstreamOptions();
+        for (int i = 0; i < _backends.Count; i++)
+        {
+            upstream.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = _backends[i].Port, Weight = weights.Length > i ? weights[i] : 1 });
+        }
+
+        configure?.Invoke(upstream);
+        var options = new CheckupsOptions();
+        options.Upstreams.Add("api", upstream);
+        return new UpstreamRegistry(options);
+    }
+
+    private void OnlyA(UpstreamOptions upstream)
+    {
+        upstream.Servers.Clear();
+        upstream.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = _backends[0].Port });
+    }
+
+    private static HttpClient Client(UpstreamRegistry registry, CheckupsHttpOptions? options = null) =>
+        new(new CheckupsHttpHandler(registry, "api", options) { InnerHandler = new SocketsHttpHandler() })
+        {
+            BaseAddress = new Uri("http://api/"),
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+
+    [Fact]
+    public async Task SendAsync_SequentialRequests_FollowWeightedRoundRobinExactly()
+    {
+        using var registry = Registry(null, 1, 2, 3);
+        using var client = Client(registry);
+        var names = new StringBuilder();
+        for (int i = 0; i < 12; i++)
+        {
+            names.Append(await client.GetStringAsync("/who"));
+        }
+
+        Assert.Equal("CBACBCCBACBC", names.ToString());
+    }
+
+    [Fact]
+    public async Task SendAsync_RewritesAddressKeepsPathAndQueryAndRestoresTheRequest()
+    {
+        using var registry = Registry(OnlyA);
+        using var client = Client(registry);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://api/some/path?q=1");
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(new Uri("http://api/some/path?q=1"), request.RequestUri);
+        Assert.Equal("api", _backends[0].LastHost);
+    }
+
+    [Fact]
+    public async Task SendAsync_HostHeaderServer_SendsTheServersAuthority()
+    {
+        using var registry = Registry(OnlyA);
+        using var client = Client(registry, new CheckupsHttpOptions { HostHeader = CheckupsHostHeader.Server });
+
+        await client.GetStringAsync("/");
+
+        Assert.Equal($"127.0.0.1:{_backends[0].Port}", _backends[0].LastHost);
+    }
+
+    [Fact]
+    public async Task SendAsync_BackendStopped_EveryRequestSucceedsOnTheOthers()
+    {
+        using var registry = Registry(upstream => upstream.Try = 2);
+        using var client = Client(registry);
+        await _backends[1].StopAsync();
+
+        var names = new List<string>();
+        for (int i = 0; i < 30; i++)
+        {
+            names.Add(await client.GetStringAsync("/"));
+        }
+
+        Assert.DoesNotContain("B", names);
+        Assert.Contains("A", names);
+        Assert.Contains("C", names);
+    }
+
+    [Fact]
+    public async Task SendAsync_Get503_RetriedOnAnotherServer()
+    {
+        using var registry = Registry(upstream => upstream.Try = 3);
+        using var client = Client(registry);
+        _backends[0].Status = 503;
+
+        for (int i = 0; i < 9; i++)
+        {
+            using var response = await client.GetAsync("/");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.NotEqual("A", await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.True(_backends[0].Requests > 0);
+    }
+
+    [Fact]
+    public async Task SendAsync_Post503_NotRetriedUnlessOptedIn()
+    {
+        using var registry = Registry(upstream => upstream.Try = 3);
+        using var client = Client(registry);
+        foreach (var backend in _backends)
+        {
+            backend.Status = 503;
+        }
+
+        using var response = await client.PostAsync("/", new StringContent("payload"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(1, _backends.Sum(b => b.Requests));
+    }
+
+    [Fact]
+    public async Task SendAsync_Post503OptedIn_RetriedWithTheBodyIntact()
+    {
+        using var registry = Registry(upstream => upstream.Try = 3);
+        using var client = Client(registry, new CheckupsHttpOptions { RetryNonIdempotent = true });
+        _backends[2].Status = 503;
+
+        // WRR with equal weights: A, B, C, A…; the third request goes to C first, fails, and is sent again to A.
+        for (int i = 0; i < 2; i++)
+        {
+            using var warm = await client.PostAsync("/", new StringContent("warm"));
+        }
+
+        using var response = await client.PostAsync("/", new StringContent("the body, intact"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("the body, intact", _backends[2].LastBody);
+        Assert.Equal("A:the body, intact", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task SendAsync_EveryServer503_ReturnsTheLastResponse()
+    {
+        using var registry = Registry(upstream => upstream.Try = 3);
+        using var client = Client(registry);
+        foreach (var backend in _backends)
+        {
+            backend.Status = 503;
+        }
+
+        using var response = await client.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(3, _backends.Sum(b => b.Requests));
+    }
+
+    [Fact]
+    public async Task SendAsync_EveryServerDown_ThrowsNamingTheUpstreamAndEachAttempt()
+    {
+        using var registry = Registry(upstream => upstream.Try = 3);
+        using var client = Client(registry);
+        foreach (var backend in _backends)
+        {
+            await backend.StopAsync();
+        }
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/"));
+
+        var inner = Assert.IsType<NoServerAvailableException>(error.InnerException);
+        Assert.Equal("api", inner.Upstream);
+        Assert.Equal(3, inner.Attempts.Count);
+        Assert.Equal(CallStopReason.TryLimitReached, inner.Reason);
+    }
+
+    [Fact]
+    public async Task SendAsync_HungBackend_AttemptTimesOutAndTheNextServerAnswers()
+    {
+        using var registry = Registry(upstream =>
+        {
+            upstream.Try = 2;
+            upstream.Timeouts.Connect = TimeSpan.FromMilliseconds(200);
+            upstream.Timeouts.Read = TimeSpan.FromMilliseconds(300);
+        });
+        using var client = Client(registry);
+        _backends[0].Hang = true;
+
+        // The first request goes to A (WRR, equal weights), which never answers.
+        string name = await client.GetStringAsync("/");
+
+        Assert.Equal("B", name);
+        Assert.Equal(1, _backends[0].Requests);
+    }
+
+    [Fact]
+    public async Task SendAsync_UrlHash_SamePathSameServerAndRequestKeyOverrides()
+    {
+        using var registry = Registry(upstream => upstream.Mode = BalancingModes.UrlHash);
+        using var client = Client(registry);
+
+        var byPath = new Dictionary<string, string>();
+        for (int i = 0; i < 20; i++)
+        {
+            string path = "/users/" + i;
+            byPath[path] = await client.GetStringAsync(path);
+        }
+
+        foreach (var (path, name) in byPath)
+        {
+            Assert.Equal(name, await client.GetStringAsync(path));
+        }
+
+        Assert.True(byPath.Values.Distinct().Count() > 1);
+
+        // A key given with the request places it as that key places any other request.
+        string keyed = byPath["/users/3"];
+        for (int i = 0; i < 5; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/anything/" + i);
+            request.Options.Set(CheckupsRequestOptions.HashKey, "/users/3");
+            using var response = await client.SendAsync(request);
+            Assert.Equal(keyed, await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
+    public async Task SendAsync_HeaderHash_SameHeaderSameServer()
+    {
+        using var registry = Registry(upstream =>
+        {
+            upstream.Mode = BalancingModes.HeaderHash;
+            upstream.Hash.Header = "X-User";
+        });
+        using var client = Client(registry);
+
+        async Task<string> AsUser(string user, string path)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Add("X-User", user);
+            using var response = await client.SendAsync(request);
+            return await response.Content.ReadAsStringAsync();
+        }
+
+        for (int u = 0; u < 10; u++)
+        {
+            string first = await AsUser("user-" + u, "/a");
+            Assert.Equal(first, await AsUser("user-" + u, "/b/" + u));
+        }
+    }
+
+    [Fact]
+    public async Task SendAsync_CallerCancels_NotAFailureAndNotRetried()
+    {
+        using var registry = Registry(upstream =>
+        {
+            upstream.Try = 3;
+            foreach (var server in upstream.Servers)
+            {
+                server.MaxFails = 1;
+            }
+        });
+        using var client = Client(registry);
+        foreach (var backend in _backends)
+        {
+            backend.Hang = true;
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var pending = client.GetAsync("/", cancel.Token);
+        Assert.True(SpinWait.SpinUntil(() => _backends.Sum(b => b.Requests) == 1, TimeSpan.FromSeconds(30)));
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+        Assert.Equal(1, _backends.Sum(b => b.Requests));
+        var status = registry.GetStatus().Upstreams["api"].Clusters.SelectMany(c => c.Servers);
+        Assert.All(status, server => Assert.NotEqual("err", server.Status));
+    }
+
+    [Fact]
+    public async Task SendAsync_OtherHost_PassesThroughUntouched()
+    {
+        using var registry = Registry();
+        using var client = Client(registry);
+
+        string name = await client.GetStringAsync($"http://127.0.0.1:{_backends[1].Port}/");
+
+        Assert.Equal("B", name);
+    }
+
+    [Fact]
+    public async Task AddCheckups_ClientFromTheFactory_BalancesOverTheUpstream()
+    {
+        var services = new ServiceCollection();
+        services.AddCheckups(options =>
+        {
+            var upstream = new UpstreamOptions();
+            upstream.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = _backends[2].Port });
+            options.Upstreams.Add("api", upstream);
+        });
+        services.AddHttpClient("api-client", client => client.BaseAddress = new Uri("http://api/"))
+            .AddCheckups("api", options => options.HostHeader = CheckupsHostHeader.Server);
+        await using var provider = services.BuildServiceProvider();
+
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("api-client");
+
+        Assert.Equal("C", await client.GetStringAsync("/"));
+        Assert.Equal($"127.0.0.1:{_backends[2].Port}", _backends[2].LastHost);
+    }
+
+    [Fact]
+    public void AddCheckups_BadArguments_Throw()
+    {
+        var builder = new ServiceCollection().AddHttpClient("x");
+
+        Assert.Throws<ArgumentNullException>(() => ((IHttpClientBuilder)null!).AddCheckups("api"));
+        Assert.Throws<ArgumentException>(() => builder.AddCheckups(" "));
+        Assert.Throws<ArgumentNullException>(() => builder.AddCheckups("api", (Action<CheckupsHttpOptions>)null!));
+        Assert.Throws<ArgumentNullException>(() => new CheckupsHttpHandler(null!, "api"));
+    }
+}
