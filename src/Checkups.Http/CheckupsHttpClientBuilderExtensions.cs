@@ -2,6 +2,7 @@ using System;
 using Checkups.Http;
 using Checkups.Registry;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -50,12 +51,21 @@ public static class CheckupsHttpClientBuilderExtensions
     private static IHttpClientBuilder AddHandler(IHttpClientBuilder builder, string upstream)
     {
         string name = builder.Name;
+        builder.Services.TryAddSingleton<HttpClientState>();
 
-        // A handler per handler chain the factory builds (transient), reading the registry and the client's options.
-        return builder.AddHttpMessageHandler(provider => new CheckupsHttpHandler(
-            provider.GetRequiredService<UpstreamRegistry>(),
-            upstream,
-            provider.GetRequiredService<IOptionsMonitor<CheckupsHttpOptions>>().Get(name),
-            provider.GetService<TimeProvider>()));
+        // A handler per handler chain the factory builds (transient); the retry budget is the client's, kept across them.
+        return builder.AddHttpMessageHandler(provider =>
+        {
+            var options = provider.GetRequiredService<IOptionsMonitor<CheckupsHttpOptions>>().Get(name);
+            var time = provider.GetService<TimeProvider>() ?? TimeProvider.System;
+            var state = provider.GetRequiredService<HttpClientState>();
+            return new CheckupsHttpHandler(
+                provider.GetRequiredService<UpstreamRegistry>(),
+                upstream,
+                options,
+                time,
+                state.BudgetOf(name, options, time),
+                state.Metrics);
+        });
     }
 }

@@ -36,20 +36,32 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
     private readonly string _upstream;
     private readonly CheckupsHttpOptions _options;
     private readonly TimeProvider _time;
+    private readonly RetryBudget _budget;
+    private readonly HttpMetrics _metrics;
 
     /// <summary>Initializes a handler for <paramref name="upstream"/>; set <see cref="DelegatingHandler.InnerHandler"/> when used without a factory.</summary>
     /// <param name="registry">The registry that holds the upstream.</param>
     /// <param name="upstream">The upstream name requests are addressed to.</param>
     /// <param name="options">The handler's options; <see langword="null"/> for the defaults.</param>
     /// <param name="time">The clock of attempt and try timeouts; <see langword="null"/> for the system clock.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
     public CheckupsHttpHandler(UpstreamRegistry registry, string upstream, CheckupsHttpOptions? options = null, TimeProvider? time = null)
+        : this(registry, upstream, options ?? new CheckupsHttpOptions(), time ?? TimeProvider.System, null, null)
+    {
+    }
+
+    /// <summary>The factory's constructor: the retry budget is the client's, shared by the handlers the factory rotates.</summary>
+    internal CheckupsHttpHandler(UpstreamRegistry registry, string upstream, CheckupsHttpOptions options, TimeProvider time, RetryBudget? budget, HttpMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentException.ThrowIfNullOrWhiteSpace(upstream);
+        options.Validate();
         _registry = registry;
         _upstream = upstream;
-        _options = options ?? new CheckupsHttpOptions();
-        _time = time ?? TimeProvider.System;
+        _options = options;
+        _time = time;
+        _budget = budget ?? new RetryBudget(options, time);
+        _metrics = metrics ?? new HttpMetrics(null);
     }
 
     /// <summary>Gets the upstream this handler balances over.</summary>
@@ -81,6 +93,8 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
     private async Task<HttpResponseMessage> SendBalancedAsync(HttpRequestMessage request, Uri original, CancellationToken cancellationToken)
     {
         var upstream = _registry.Get(_upstream);
+        _budget.Deposit();
+        _metrics.Request(_upstream);
         var options = request.Options;
         int tryLimit = options.TryGetValue(CheckupsRequestOptions.Try, out int tries) ? Math.Max(1, tries) : upstream.Try;
         TimeSpan? tryTimeout = options.TryGetValue(CheckupsRequestOptions.TryTimeout, out var perRequest) ? perRequest : upstream.TryTimeout;
@@ -114,6 +128,19 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                     break;
                 }
 
+                if (attempt > 0)
+                {
+                    if (!_budget.TryWithdraw())
+                    {
+                        // Over budget: the caller gets the failure it has, so a struggling fleet is not buried in retries.
+                        _metrics.BudgetExhausted(_upstream);
+                        stop = CallStopReason.RetryBudgetExhausted;
+                        break;
+                    }
+
+                    _metrics.Retry(_upstream);
+                }
+
                 if (!_registry.TryAcquireLease(_upstream, key, clusterOrder, tried, out var lease))
                 {
                     stop = attempt == 0 ? CallStopReason.NoSelectableServer : CallStopReason.EveryServerTried;
@@ -122,6 +149,7 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
 
                 var server = lease.Server;
                 request.RequestUri = Address(original, server, scheme);
+                long attemptStarted = _time.GetTimestamp();
                 HttpResponseMessage response;
                 using (var timeout = new CancellationTokenSource(attemptTimeout, _time))
                 using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
@@ -133,11 +161,13 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                     catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                     {
                         lease.Complete(LeaseOutcome.Cancelled);
+                        _metrics.Attempt(_upstream, server.Key, "cancelled", _time.GetElapsedTime(attemptStarted));
                         throw;
                     }
                     catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or System.IO.IOException)
                     {
                         lease.Complete(LeaseOutcome.Failure);
+                        _metrics.Attempt(_upstream, server.Key, "error", _time.GetElapsedTime(attemptStarted));
                         var error = ex is OperationCanceledException
                             ? new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"no response from {server.Key} within {attemptTimeout.TotalMilliseconds:0} ms"), ex)
                             : ex;
@@ -151,10 +181,12 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                 if (!upstream.FailureStatuses.Contains((int)response.StatusCode))
                 {
                     lease.Complete(LeaseOutcome.Success);
+                    _metrics.Attempt(_upstream, server.Key, "success", _time.GetElapsedTime(attemptStarted));
                     return response;
                 }
 
                 lease.Complete(LeaseOutcome.Failure);
+                _metrics.Attempt(_upstream, server.Key, "failure_status", _time.GetElapsedTime(attemptStarted));
                 (attempts ??= new List<UpstreamAttempt>()).Add(new UpstreamAttempt(server, null));
                 (tried ??= new List<Server>()).Add(server);
                 failedResponse?.Dispose();
@@ -176,6 +208,7 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                 CallStopReason.TryTimeoutExceeded => new TryTimeoutException(_upstream, tryTimeout!.Value, made),
                 CallStopReason.NoSelectableServer => new NoServerAvailableException(_upstream, stop, "no selectable server", made),
                 CallStopReason.TryLimitReached => new NoServerAvailableException(_upstream, stop, string.Create(CultureInfo.InvariantCulture, $"try limit of {tryLimit} reached"), made),
+                CallStopReason.RetryBudgetExhausted => new NoServerAvailableException(_upstream, stop, "the retry budget is exhausted", made),
                 _ => new NoServerAvailableException(_upstream, stop, "every selectable server was tried", made),
             };
             throw new HttpRequestException(failure.Message, failure);

@@ -31,4 +31,52 @@ public sealed class CheckupsHttpOptions
     /// <summary>Gets or sets the largest request content buffered so that it can be sent again on a retry.</summary>
     /// <value>Default 1 MiB. Larger content, or content of unknown length, is sent once.</value>
     public long MaxRetryContentBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Gets or sets the share of recent requests that may be retried (the retry budget); 0 allows the floor only.</summary>
+    /// <value>Default 0.2 (20 %).</value>
+    public double RetryBudgetRatio { get; set; } = 0.2;
+
+    /// <summary>Gets or sets the retries a second the budget allows whatever the traffic (its floor).</summary>
+    /// <value>Default 10.</value>
+    public double RetryBudgetMinPerSecond { get; set; } = 10;
+
+    /// <summary>Gets or sets how long a deposit counts: the budget's balance is what the requests of about this long earned.</summary>
+    /// <value>Default 10 seconds.</value>
+    public System.TimeSpan RetryBudgetWindow { get; set; } = System.TimeSpan.FromSeconds(10);
+
+    /// <summary>Checks the options; throws naming every bad value.</summary>
+    /// <exception cref="System.ArgumentException">A value is out of range.</exception>
+    public void Validate()
+    {
+        var errors = new System.Collections.Generic.List<string>();
+        if (Scheme is not null && Scheme is not ("http" or "https"))
+        {
+            errors.Add($"Scheme must be http or https (was {Scheme})");
+        }
+
+        if (MaxRetryContentBytes < 0)
+        {
+            errors.Add($"MaxRetryContentBytes must not be negative (was {MaxRetryContentBytes})");
+        }
+
+        if (!double.IsFinite(RetryBudgetRatio) || RetryBudgetRatio < 0)
+        {
+            errors.Add($"RetryBudgetRatio must be a finite number from 0 (was {RetryBudgetRatio})");
+        }
+
+        if (!double.IsFinite(RetryBudgetMinPerSecond) || RetryBudgetMinPerSecond < 0)
+        {
+            errors.Add($"RetryBudgetMinPerSecond must be a finite number from 0 (was {RetryBudgetMinPerSecond})");
+        }
+
+        if (RetryBudgetWindow <= System.TimeSpan.Zero || RetryBudgetWindow > System.TimeSpan.FromDays(1))
+        {
+            errors.Add($"RetryBudgetWindow must be greater than zero and at most a day (was {RetryBudgetWindow})");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new System.ArgumentException("Invalid Checkups HTTP options: " + string.Join("; ", errors) + ".");
+        }
+    }
 }

@@ -349,4 +349,40 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
         Assert.Throws<ArgumentNullException>(() => builder.AddCheckups("api", (Action<CheckupsHttpOptions>)null!));
         Assert.Throws<ArgumentNullException>(() => new CheckupsHttpHandler(null!, "api"));
     }
+
+    [Fact]
+    public async Task SendAsync_FailureStorm_RetryBudgetCapsRetries()
+    {
+        using var registry = Registry(upstream => upstream.Try = 3);
+        using var client = Client(registry, new CheckupsHttpOptions { RetryBudgetRatio = 0.2, RetryBudgetMinPerSecond = 0 });
+        foreach (var backend in _backends)
+        {
+            backend.Status = 503;
+        }
+
+        const int Requests = 100;
+        for (int i = 0; i < Requests; i++)
+        {
+            using var response = await client.GetAsync("/");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        }
+
+        // Without a budget every request would try all three servers (300 attempts); the budget allows a fifth of the
+        // requests a retry, fading slightly with time.
+        int attempts = _backends.Sum(b => b.Requests);
+        Assert.InRange(attempts, Requests + 1, Requests + (Requests / 5));
+    }
+
+    [Fact]
+    public void Options_OutOfRange_ThrowNamingEachValue()
+    {
+        using var registry = Registry();
+        var bad = new CheckupsHttpOptions { Scheme = "ftp", RetryBudgetRatio = -1, RetryBudgetWindow = TimeSpan.Zero };
+
+        var error = Assert.Throws<ArgumentException>(() => new CheckupsHttpHandler(registry, "api", bad));
+
+        Assert.Contains("Scheme must be http or https (was ftp)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("RetryBudgetRatio", error.Message, StringComparison.Ordinal);
+        Assert.Contains("RetryBudgetWindow", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -22,6 +22,9 @@ public enum CallStopReason
 
     /// <summary>The upstream was removed while the call was retrying.</summary>
     UpstreamRemoved,
+
+    /// <summary>A retry was due but the caller's retry budget had none left (an HTTP client's budget).</summary>
+    RetryBudgetExhausted,
 }
 
 /// <summary>The base of the exceptions a call throws when no server served it; names the upstream and every attempt.</summary>
