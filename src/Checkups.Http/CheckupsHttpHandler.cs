@@ -61,7 +61,7 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         _options = options;
         _time = time;
         _budget = budget ?? new RetryBudget(options, time);
-        _metrics = metrics ?? new HttpMetrics(null);
+        _metrics = metrics ?? HttpMetrics.Shared;
     }
 
     /// <summary>Gets the upstream this handler balances over.</summary>

@@ -1,3 +1,6 @@
+using System;
+using System.Collections.Generic;
+
 namespace Checkups.Http;
 
 /// <summary>Which Host header a balanced request carries.</summary>
@@ -42,13 +45,13 @@ public sealed class CheckupsHttpOptions
 
     /// <summary>Gets or sets how long a deposit counts: the budget's balance is what the requests of about this long earned.</summary>
     /// <value>Default 10 seconds.</value>
-    public System.TimeSpan RetryBudgetWindow { get; set; } = System.TimeSpan.FromSeconds(10);
+    public TimeSpan RetryBudgetWindow { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Checks the options; throws naming every bad value.</summary>
-    /// <exception cref="System.ArgumentException">A value is out of range.</exception>
+    /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()
     {
-        var errors = new System.Collections.Generic.List<string>();
+        var errors = new List<string>();
         if (Scheme is not null && Scheme is not ("http" or "https"))
         {
             errors.Add($"Scheme must be http or https (was {Scheme})");
@@ -69,14 +72,14 @@ public sealed class CheckupsHttpOptions
             errors.Add($"RetryBudgetMinPerSecond must be a finite number from 0 (was {RetryBudgetMinPerSecond})");
         }
 
-        if (RetryBudgetWindow <= System.TimeSpan.Zero || RetryBudgetWindow > System.TimeSpan.FromDays(1))
+        if (RetryBudgetWindow <= TimeSpan.Zero || RetryBudgetWindow > TimeSpan.FromDays(1))
         {
             errors.Add($"RetryBudgetWindow must be greater than zero and at most a day (was {RetryBudgetWindow})");
         }
 
         if (errors.Count > 0)
         {
-            throw new System.ArgumentException("Invalid Checkups HTTP options: " + string.Join("; ", errors) + ".");
+            throw new ArgumentException("Invalid Checkups HTTP options: " + string.Join("; ", errors) + ".");
         }
     }
 }

@@ -17,14 +17,21 @@ internal sealed class HttpMetrics
     private readonly Histogram<double> _duration;
 
     public HttpMetrics(IMeterFactory? factory)
+        : this(factory?.Create(MeterName) ?? new Meter(MeterName))
     {
-        var meter = factory?.Create(MeterName) ?? new Meter(MeterName);
+    }
+
+    private HttpMetrics(Meter meter)
+    {
         _requests = meter.CreateCounter<long>("checkups.http.requests", description: "Requests sent through the Checkups handler.");
         _attempts = meter.CreateCounter<long>("checkups.http.attempts", description: "Attempts, one per server tried.");
         _retries = meter.CreateCounter<long>("checkups.http.retries", description: "Attempts after the first.");
         _budgetExhausted = meter.CreateCounter<long>("checkups.http.retry_budget.exhausted", description: "Retries refused by the retry budget.");
         _duration = meter.CreateHistogram<double>("checkups.http.attempt.duration", unit: "s", description: "Duration of each attempt, per server.");
     }
+
+    /// <summary>Gets the instruments of handlers made without a meter factory: one meter for all of them, not one each.</summary>
+    public static HttpMetrics Shared { get; } = new(new Meter(MeterName));
 
     public void Request(string upstream) => _requests.Add(1, new KeyValuePair<string, object?>("upstream", upstream));
 

@@ -98,7 +98,7 @@ public sealed class Backend : IAsyncDisposable
             using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _disposed.Token);
             try
             {
-                await Task.Delay(Timeout.Infinite, either.Token);
+                await new TaskCompletionSource().Task.WaitAsync(either.Token);
             }
             catch (OperationCanceledException)
             {

@@ -47,8 +47,7 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
             var map = _out.Current(checkClock: (++_picks & 63) == 0);
             if (TryDraw(ref context, -1, map, out first) && TryDraw(ref context, first, map, out int second))
             {
-                int winner = LessLoaded(second, first) ? second : first;
-                return _peers[winner];
+                return _peers[LessLoaded(second, first) ? second : first];
             }
         }
 
@@ -104,7 +103,7 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
                 }
 
                 int other = candidates[Candidates.DrawWeighted(_peers, candidates[..count], totalWeight, _random)];
-                return Candidates.LessLoaded(_peers[other], _peers[first]) ? _peers[other] : _peers[first];
+                return _peers[LessLoaded(other, first) ? other : first];
             }
 
             if (count <= 1)
@@ -113,7 +112,7 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
             }
 
             var (a, b) = Candidates.DrawTwo(_peers, candidates[..count], totalWeight, _random);
-            return Candidates.LessLoaded(_peers[b], _peers[a]) ? _peers[b] : _peers[a];
+            return _peers[LessLoaded(b, a) ? b : a];
         }
         finally
         {

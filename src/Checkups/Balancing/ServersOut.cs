@@ -90,7 +90,7 @@ internal sealed class ServersOut
 
                 bits ??= new ulong[(servers.Length + 63) / 64];
                 bits[i >> 6] |= 1UL << i;
-                if (server.Health.PassiveErrUntil is var until and > 0 && !server.Health.IsActiveErr)
+                if (server.Health.RevivesAt is var until and > 0)
                 {
                     reviveAt = Math.Min(reviveAt, until);
                 }

@@ -263,7 +263,7 @@ internal sealed class SmoothWeightedRoundRobin : ServerSelector
             if (!ServerHealth.IsSelectable(server, ref now))
             {
                 excluded = true;
-                if (server.Health.PassiveErrUntil is var until and > 0 && !server.Health.IsActiveErr)
+                if (server.Health.RevivesAt is var until and > 0)
                 {
                     reviveAt = Math.Min(reviveAt, until);
                 }

@@ -59,11 +59,12 @@ internal sealed class ServerHealth
     /// <summary>Gets the clock the health timestamps come from.</summary>
     public TimeProvider Time => _time;
 
-    /// <summary>Gets when the passive <c>err</c> ends (a <see cref="TimeProvider"/> timestamp), or 0 when never set.</summary>
-    public long PassiveErrUntil => Volatile.Read(ref _errUntil);
-
-    /// <summary>Gets whether the active (heartbeat) verdict has the server out.</summary>
-    public bool IsActiveErr => Volatile.Read(ref _activeErr) != 0;
+    /// <summary>
+    /// Gets when a server that is out comes back by time alone: the end of its passive <c>err</c> (a
+    /// <see cref="TimeProvider"/> timestamp), or 0 when nothing but an event brings it back (an active verdict, which
+    /// moves <see cref="SelectableEpoch"/>) or it is not out by passive accounting.
+    /// </summary>
+    public long RevivesAt => Volatile.Read(ref _activeErr) != 0 ? 0 : Volatile.Read(ref _errUntil);
 
     /// <summary>Gets the number of calls to this server in flight, across the snapshots that share it.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
