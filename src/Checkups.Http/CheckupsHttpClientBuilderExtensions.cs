@@ -3,6 +3,7 @@ using Checkups.Http;
 using Checkups.Registry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -65,7 +66,8 @@ public static class CheckupsHttpClientBuilderExtensions
                 options,
                 time,
                 state.BudgetOf(name, options, time),
-                state.Metrics);
+                state.Metrics,
+                provider.GetService<ILoggerFactory>()?.CreateLogger(HttpLog.Category));
         });
     }
 }

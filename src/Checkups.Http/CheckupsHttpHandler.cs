@@ -8,6 +8,8 @@ using Checkups.Configuration;
 using Checkups.Execution;
 using Checkups.Model;
 using Checkups.Registry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Checkups.Http;
 
@@ -38,20 +40,22 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
     private readonly TimeProvider _time;
     private readonly RetryBudget _budget;
     private readonly HttpMetrics _metrics;
+    private readonly ILogger _logger;
 
     /// <summary>Initializes a handler for <paramref name="upstream"/>; set <see cref="DelegatingHandler.InnerHandler"/> when used without a factory.</summary>
     /// <param name="registry">The registry that holds the upstream.</param>
     /// <param name="upstream">The upstream name requests are addressed to.</param>
     /// <param name="options">The handler's options; <see langword="null"/> for the defaults.</param>
     /// <param name="time">The clock of attempt and try timeouts; <see langword="null"/> for the system clock.</param>
+    /// <param name="logger">Where failed attempts, retries and failed requests are logged (event ids from 101).</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
-    public CheckupsHttpHandler(UpstreamRegistry registry, string upstream, CheckupsHttpOptions? options = null, TimeProvider? time = null)
-        : this(registry, upstream, options ?? new CheckupsHttpOptions(), time ?? TimeProvider.System, null, null)
+    public CheckupsHttpHandler(UpstreamRegistry registry, string upstream, CheckupsHttpOptions? options = null, TimeProvider? time = null, ILogger? logger = null)
+        : this(registry, upstream, options ?? new CheckupsHttpOptions(), time ?? TimeProvider.System, null, null, logger)
     {
     }
 
     /// <summary>The factory's constructor: the retry budget is the client's, shared by the handlers the factory rotates.</summary>
-    internal CheckupsHttpHandler(UpstreamRegistry registry, string upstream, CheckupsHttpOptions options, TimeProvider time, RetryBudget? budget, HttpMetrics? metrics)
+    internal CheckupsHttpHandler(UpstreamRegistry registry, string upstream, CheckupsHttpOptions options, TimeProvider time, RetryBudget? budget, HttpMetrics? metrics, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentException.ThrowIfNullOrWhiteSpace(upstream);
@@ -62,6 +66,7 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         _time = time;
         _budget = budget ?? new RetryBudget(options, time);
         _metrics = metrics ?? HttpMetrics.Shared;
+        _logger = logger ?? NullLogger.Instance;
     }
 
     /// <summary>Gets the upstream this handler balances over.</summary>
@@ -84,10 +89,58 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options
         || method == HttpMethod.Put || method == HttpMethod.Delete || method == HttpMethod.Trace;
 
+    /// <summary>The request's address on <paramref name="server"/>: scheme, the server's host and port, the original path and query; one string, one <see cref="Uri"/>.</summary>
     private static Uri Address(Uri original, Server server, string scheme)
     {
-        var address = new UriBuilder(original) { Scheme = scheme, Host = server.Host, Port = server.Port };
-        return address.Uri;
+        string host = server.Host;
+        bool bracket = host.Contains(':', StringComparison.Ordinal) && host[0] != '[';
+        string pathAndQuery = original.PathAndQuery;
+        int port = server.Port;
+        int portDigits = port < 10 ? 1 : port < 100 ? 2 : port < 1000 ? 3 : port < 10000 ? 4 : 5;
+        int length = scheme.Length + 3 + host.Length + (bracket ? 2 : 0) + 1 + portDigits + pathAndQuery.Length;
+        string address = string.Create(length, (scheme, host, bracket, port, pathAndQuery), static (span, parts) =>
+        {
+            parts.scheme.AsSpan().CopyTo(span);
+            int at = parts.scheme.Length;
+            "://".AsSpan().CopyTo(span[at..]);
+            at += 3;
+            if (parts.bracket)
+            {
+                span[at++] = '[';
+            }
+
+            parts.host.AsSpan().CopyTo(span[at..]);
+            at += parts.host.Length;
+            if (parts.bracket)
+            {
+                span[at++] = ']';
+            }
+
+            span[at++] = ':';
+            parts.port.TryFormat(span[at..], out int written, default, CultureInfo.InvariantCulture);
+            at += written;
+            parts.pathAndQuery.AsSpan().CopyTo(span[at..]);
+        });
+        return new Uri(address, UriKind.Absolute);
+    }
+
+    /// <summary>
+    /// A source that cancels on the caller's token or after <paramref name="timeout"/>: one linked source on the system
+    /// clock, a timer source on <see cref="_time"/> linked to the caller's otherwise.
+    /// </summary>
+    private (CancellationTokenSource Linked, CancellationTokenSource? Timer) AttemptCancellation(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (ReferenceEquals(_time, TimeProvider.System))
+        {
+            var linked = cancellationToken.CanBeCanceled
+                ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken)
+                : new CancellationTokenSource();
+            linked.CancelAfter(timeout);
+            return (linked, null);
+        }
+
+        var timer = new CancellationTokenSource(timeout, _time);
+        return (CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token), timer);
     }
 
     private async Task<HttpResponseMessage> SendBalancedAsync(HttpRequestMessage request, Uri original, CancellationToken cancellationToken)
@@ -100,14 +153,14 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         TimeSpan? tryTimeout = options.TryGetValue(CheckupsRequestOptions.TryTimeout, out var perRequest) ? perRequest : upstream.TryTimeout;
         options.TryGetValue(CheckupsRequestOptions.ClusterOrder, out var clusterOrder);
         string key = Key(request, original, upstream);
-        if (tryLimit > 1 && !await CanSendAgainAsync(request).ConfigureAwait(false))
+        if (tryLimit > 1 && await CannotSendAgainAsync(request).ConfigureAwait(false) is { } notRetryable)
         {
+            HttpLog.NotRetryable(_logger, request.Method.Method, original.AbsolutePath, _upstream, notRetryable);
             tryLimit = 1;
         }
 
         string scheme = _options.Scheme ?? original.Scheme;
-        bool setHost = _options.HostHeader == CheckupsHostHeader.LogicalName && request.Headers.Host is null;
-        if (setHost)
+        if (_options.HostHeader == CheckupsHostHeader.LogicalName && request.Headers.Host is null)
         {
             request.Headers.Host = original.Authority;
         }
@@ -134,11 +187,13 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                     {
                         // Over budget: the caller gets the failure it has, so a struggling fleet is not buried in retries.
                         _metrics.BudgetExhausted(_upstream);
+                        HttpLog.RetryBudgetExhausted(_logger, request.Method.Method, original.AbsolutePath, _upstream);
                         stop = CallStopReason.RetryBudgetExhausted;
                         break;
                     }
 
                     _metrics.Retry(_upstream);
+                    HttpLog.Retrying(_logger, request.Method.Method, original.AbsolutePath, _upstream, attempt + 1, tryLimit);
                 }
 
                 if (!_registry.TryAcquireLease(_upstream, key, clusterOrder, tried, out var lease))
@@ -151,31 +206,34 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                 request.RequestUri = Address(original, server, scheme);
                 long attemptStarted = _time.GetTimestamp();
                 HttpResponseMessage response;
-                using (var timeout = new CancellationTokenSource(attemptTimeout, _time))
-                using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
+                var (cancellation, timer) = AttemptCancellation(attemptTimeout, cancellationToken);
+                try
                 {
-                    try
-                    {
-                        response = await base.SendAsync(request, linked.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                    {
-                        lease.Complete(LeaseOutcome.Cancelled);
-                        _metrics.Attempt(_upstream, server.Key, "cancelled", _time.GetElapsedTime(attemptStarted));
-                        throw;
-                    }
-                    catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or System.IO.IOException)
-                    {
-                        lease.Complete(LeaseOutcome.Failure);
-                        _metrics.Attempt(_upstream, server.Key, "error", _time.GetElapsedTime(attemptStarted));
-                        var error = ex is OperationCanceledException
-                            ? new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"no response from {server.Key} within {attemptTimeout.TotalMilliseconds:0} ms"), ex)
-                            : ex;
-                        (attempts ??= new List<UpstreamAttempt>()).Add(new UpstreamAttempt(server, error));
-                        (tried ??= new List<Server>()).Add(server);
-                        stop = CallStopReason.TryLimitReached;
-                        continue;
-                    }
+                    response = await base.SendAsync(request, cancellation.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    lease.Complete(LeaseOutcome.Cancelled);
+                    _metrics.Attempt(_upstream, server.Key, "cancelled", _time.GetElapsedTime(attemptStarted));
+                    throw;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or System.IO.IOException)
+                {
+                    lease.Complete(LeaseOutcome.Failure);
+                    _metrics.Attempt(_upstream, server.Key, "error", _time.GetElapsedTime(attemptStarted));
+                    var error = ex is OperationCanceledException
+                        ? new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"no response from {server.Key} within {attemptTimeout.TotalMilliseconds:0} ms"), ex)
+                        : ex;
+                    HttpLog.AttemptFailed(_logger, request.Method.Method, original.AbsolutePath, attempt + 1, server.Key, _upstream, error.Message);
+                    (attempts ??= new List<UpstreamAttempt>()).Add(new UpstreamAttempt(server, error));
+                    (tried ??= new List<Server>()).Add(server);
+                    stop = CallStopReason.TryLimitReached;
+                    continue;
+                }
+                finally
+                {
+                    cancellation.Dispose();
+                    timer?.Dispose();
                 }
 
                 if (!upstream.FailureStatuses.Contains((int)response.StatusCode))
@@ -187,6 +245,11 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
 
                 lease.Complete(LeaseOutcome.Failure);
                 _metrics.Attempt(_upstream, server.Key, "failure_status", _time.GetElapsedTime(attemptStarted));
+                if (_logger.IsEnabled(LogLevel.Warning))
+                {
+                    HttpLog.AttemptFailed(_logger, request.Method.Method, original.AbsolutePath, attempt + 1, server.Key, _upstream, string.Create(CultureInfo.InvariantCulture, $"status {(int)response.StatusCode}"));
+                }
+
                 (attempts ??= new List<UpstreamAttempt>()).Add(new UpstreamAttempt(server, null));
                 (tried ??= new List<Server>()).Add(server);
                 failedResponse?.Dispose();
@@ -197,6 +260,11 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
             if (failedResponse is not null)
             {
                 // Every try failed and at least one with a response: the caller gets the last one, as a proxy would.
+                if (_logger.IsEnabled(LogLevel.Warning))
+                {
+                    HttpLog.RequestFailed(_logger, request.Method.Method, original.AbsolutePath, _upstream, attempts!.Count, string.Create(CultureInfo.InvariantCulture, $"the last response, status {(int)failedResponse.StatusCode}, is returned ({stop})"));
+                }
+
                 var last = failedResponse;
                 failedResponse = null;
                 return last;
@@ -211,6 +279,7 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                 CallStopReason.RetryBudgetExhausted => new NoServerAvailableException(_upstream, stop, "the retry budget is exhausted", made),
                 _ => new NoServerAvailableException(_upstream, stop, "every selectable server was tried", made),
             };
+            HttpLog.RequestFailed(_logger, request.Method.Method, original.AbsolutePath, _upstream, made.Count, failure.Message);
             throw new HttpRequestException(failure.Message, failure);
         }
         finally
@@ -250,28 +319,31 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
     }
 
     /// <summary>
-    /// Whether the request may be sent to a second server: its method allows it, and its content (if any) is of a known
-    /// length within the cap, buffered now so that every attempt sends the same bytes.
+    /// Why the request may not be sent to a second server, or <see langword="null"/> when it may: its method allows it,
+    /// and its content (if any) is of a known length within the cap, buffered now so that every attempt sends the same
+    /// bytes.
     /// </summary>
-    private async Task<bool> CanSendAgainAsync(HttpRequestMessage request)
+    private async ValueTask<string?> CannotSendAgainAsync(HttpRequestMessage request)
     {
         if (!IsIdempotent(request.Method) && !(_options.RetryNonIdempotent && (request.Method == HttpMethod.Post || request.Method == HttpMethod.Patch)))
         {
-            return false;
+            return _options.RetryNonIdempotent || (request.Method != HttpMethod.Post && request.Method != HttpMethod.Patch)
+                ? "the method is not idempotent"
+                : "the method is not idempotent (RetryNonIdempotent is off)";
         }
 
         var content = request.Content;
         if (content is null)
         {
-            return true;
+            return null;
         }
 
         if (content.Headers.ContentLength is not { } length || length > _options.MaxRetryContentBytes)
         {
-            return false;
+            return "the content's length is unknown or above MaxRetryContentBytes";
         }
 
         await content.LoadIntoBufferAsync(_options.MaxRetryContentBytes).ConfigureAwait(false);
-        return true;
+        return null;
     }
 }

@@ -9,7 +9,9 @@ using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Execution;
 using Checkups.Registry;
+using Checkups.Tests.TestUtilities;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Checkups.Http.Tests;
 
@@ -34,7 +36,10 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
         }
     }
 
-    private UpstreamRegistry Registry(Action<UpstreamOptions>? configure = null, params int[] weights)
+    private UpstreamRegistry Registry(Action<UpstreamOptions>? configure = null, params int[] weights) =>
+        Registry(null, configure, weights);
+
+    private UpstreamRegistry Registry(TimeProvider? time, Action<UpstreamOptions>? configure, params int[] weights)
     {
         var upstream = new UpstreamOptions();
         for (int i = 0; i < _backends.Count; i++)
@@ -45,7 +50,7 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
         configure?.Invoke(upstream);
         var options = new CheckupsOptions();
         options.Upstreams.Add("api", upstream);
-        return new UpstreamRegistry(options);
+        return new UpstreamRegistry(options, time);
     }
 
     private void OnlyA(UpstreamOptions upstream)
@@ -54,8 +59,8 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
         upstream.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = _backends[0].Port });
     }
 
-    private static HttpClient Client(UpstreamRegistry registry, CheckupsHttpOptions? options = null) =>
-        new(new CheckupsHttpHandler(registry, "api", options) { InnerHandler = new SocketsHttpHandler() })
+    private static HttpClient Client(UpstreamRegistry registry, CheckupsHttpOptions? options = null, TimeProvider? time = null, ILogger? logger = null) =>
+        new(new CheckupsHttpHandler(registry, "api", options, time, logger) { InnerHandler = new SocketsHttpHandler() })
         {
             BaseAddress = new Uri("http://api/"),
             Timeout = TimeSpan.FromSeconds(60),
@@ -208,20 +213,32 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
     [Fact]
     public async Task SendAsync_HungBackend_AttemptTimesOutAndTheNextServerAnswers()
     {
-        using var registry = Registry(upstream =>
+        var time = new ManualTimeProvider();
+        using var registry = Registry(time, upstream =>
         {
             upstream.Try = 2;
             upstream.Timeouts.Connect = TimeSpan.FromMilliseconds(200);
             upstream.Timeouts.Read = TimeSpan.FromMilliseconds(300);
         });
-        using var client = Client(registry);
+        var logs = new CapturingLoggerProvider();
+        using var client = Client(registry, time: time, logger: logs.CreateLogger(HttpLog.Category));
         _backends[0].Hang = true;
 
-        // The first request goes to A (WRR, equal weights), which never answers.
-        string name = await client.GetStringAsync("/");
+        // The first request goes to A (WRR, equal weights), which never answers; the attempt's clock runs out.
+        var pending = client.GetStringAsync("/");
+        Assert.True(SpinWait.SpinUntil(() => _backends[0].Requests == 1, TimeSpan.FromSeconds(30)));
+        Assert.False(pending.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(499));
+        Assert.False(pending.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(1));
 
-        Assert.Equal("B", name);
+        Assert.Equal("B", await pending);
         Assert.Equal(1, _backends[0].Requests);
+        var failed = Assert.Single(logs.Entries, entry => entry.Id.Id == 101);
+        Assert.Equal(LogLevel.Warning, failed.Level);
+        Assert.Contains($"127.0.0.1:{_backends[0].Port}", failed.Message);
+        Assert.Contains("within 500 ms", failed.Message);
+        Assert.Contains(logs.Entries, entry => entry.Id.Id == 102);
     }
 
     [Fact]
@@ -300,12 +317,15 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
         using var cancel = new CancellationTokenSource();
         var pending = client.GetAsync("/", cancel.Token);
         Assert.True(SpinWait.SpinUntil(() => _backends.Sum(b => b.Requests) == 1, TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, registry.GetStatus().Upstreams["api"].Clusters.SelectMany(c => c.Servers).Sum(server => server.InFlight));
         await cancel.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
         Assert.Equal(1, _backends.Sum(b => b.Requests));
-        var status = registry.GetStatus().Upstreams["api"].Clusters.SelectMany(c => c.Servers);
-        Assert.All(status, server => Assert.NotEqual("err", server.Status));
+        var status = registry.GetStatus().Upstreams["api"].Clusters.SelectMany(c => c.Servers).ToList();
+        Assert.All(status, server => Assert.Equal("ok", server.Status));
+        Assert.All(status, server => Assert.Equal(0, server.FailCount));
+        Assert.All(status, server => Assert.Equal(0, server.InFlight));
     }
 
     [Fact]
@@ -354,7 +374,8 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
     public async Task SendAsync_FailureStorm_RetryBudgetCapsRetries()
     {
         using var registry = Registry(upstream => upstream.Try = 3);
-        using var client = Client(registry, new CheckupsHttpOptions { RetryBudgetRatio = 0.2, RetryBudgetMinPerSecond = 0 });
+        var logs = new CapturingLoggerProvider();
+        using var client = Client(registry, new CheckupsHttpOptions { RetryBudgetRatio = 0.2, RetryBudgetMinPerSecond = 0 }, logger: logs.CreateLogger(HttpLog.Category));
         foreach (var backend in _backends)
         {
             backend.Status = 503;
@@ -371,6 +392,11 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
         // requests a retry, fading slightly with time.
         int attempts = _backends.Sum(b => b.Requests);
         Assert.InRange(attempts, Requests + 1, Requests + (Requests / 5));
+        // A request the budget did not refuse made both its retries.
+        int retries = attempts - Requests;
+        int refused = logs.Entries.Count(entry => entry.Id.Id == 103);
+        Assert.InRange(refused, Requests - (retries / 2), Requests);
+        Assert.Equal(Requests, logs.Entries.Count(entry => entry.Id.Id == 105));
     }
 
     [Fact]

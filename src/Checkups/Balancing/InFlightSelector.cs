@@ -3,7 +3,10 @@ using Checkups.Model;
 
 namespace Checkups.Balancing;
 
-/// <summary>A selector that follows every call: it keeps each server's and its cluster's count of calls in flight.</summary>
+/// <summary>
+/// A selector that follows every call: it keeps its cluster's count of calls in flight (each server's own count,
+/// <c>ServerHealth.InFlight</c>, is kept by the try loop and leases for every mode).
+/// </summary>
 internal abstract class InFlightSelector : ServerSelector
 {
     private int _inFlight;
@@ -19,7 +22,6 @@ internal abstract class InFlightSelector : ServerSelector
 
     public override void OnStarted(Server peer)
     {
-        peer.Health.CallStarted();
         Interlocked.Increment(ref _inFlight);
     }
 
@@ -27,7 +29,6 @@ internal abstract class InFlightSelector : ServerSelector
     {
         if (outcome.Started)
         {
-            peer.Health.CallEnded();
             Interlocked.Decrement(ref _inFlight);
             OnReleased(peer);
         }

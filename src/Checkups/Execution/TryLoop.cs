@@ -88,7 +88,7 @@ internal sealed class TryLoop
 
             if (!failedResult)
             {
-                Record(upstream, cluster!, peer, Outcome(cluster!, false, attemptStarted));
+                End(upstream, cluster!, peer, false, attemptStarted);
                 return new ValueTask<TResult>(result);
             }
 
@@ -150,6 +150,7 @@ internal sealed class TryLoop
         }
 
         bool failed = outcome == LeaseOutcome.Failure;
+        peer.Health.CallEnded();
         if (!cluster.Selector.ObservesCalls)
         {
             Record(upstream, cluster, peer, new CallOutcome(failed, 0));
@@ -162,8 +163,10 @@ internal sealed class TryLoop
         Record(upstream, cluster, peer, new CallOutcome(failed, duration, Started: true));
     }
 
+    /// <summary>Starts an attempt: the server counts it in flight (for every mode, and the status), its selector hears of it when it follows calls.</summary>
     private long Start(Cluster cluster, Server peer)
     {
+        peer.Health.CallStarted();
         if (!cluster.Selector.ObservesCalls)
         {
             return 0;
@@ -173,14 +176,21 @@ internal sealed class TryLoop
         return _time.GetTimestamp();
     }
 
-    private CallOutcome Outcome(Cluster cluster, bool failed, long attemptStarted) =>
-        cluster.Selector.ObservesCalls
-            ? new CallOutcome(failed, _time.GetTimestamp() - attemptStarted, Started: true)
-            : new CallOutcome(failed, 0);
+    /// <summary>Ends an attempt that completed or failed: no longer in flight, its outcome recorded.</summary>
+    private void End(Upstream upstream, Cluster cluster, Server peer, bool failed, long attemptStarted)
+    {
+        peer.Health.CallEnded();
+        Record(
+            upstream,
+            cluster,
+            peer,
+            cluster.Selector.ObservesCalls ? new CallOutcome(failed, _time.GetTimestamp() - attemptStarted, Started: true) : new CallOutcome(failed, 0));
+    }
 
-    /// <summary>The caller cancelled: not a failure, but a selector that counts calls in flight must hear of it.</summary>
+    /// <summary>The caller cancelled: not a failure, but no longer in flight, and a selector that counts calls must hear of it.</summary>
     private static void Release(Cluster cluster, Server peer)
     {
+        peer.Health.CallEnded();
         if (cluster.Selector.ObservesCalls)
         {
             cluster.Selector.OnCompleted(peer, new CallOutcome(false, 0, Cancelled: true, Started: true));
@@ -245,7 +255,7 @@ internal sealed class TryLoop
                 }
             }
 
-            Record(upstream, current!, peer, Outcome(current!, failed, attemptStarted));
+            End(upstream, current!, peer, failed, attemptStarted);
             if (!failed)
             {
                 return result;

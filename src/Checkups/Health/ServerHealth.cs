@@ -331,6 +331,7 @@ internal sealed class ServerHealth
                 peer.Weight,
                 peer.MaxFails,
                 peer.FailTimeout,
+                InFlight,
                 _fields);
         }
     }

@@ -16,6 +16,7 @@ public sealed class ServerStatus
         int weight,
         int maxFails,
         TimeSpan failTimeout,
+        int inFlight,
         IReadOnlyDictionary<string, string> fields)
     {
         Server = server;
@@ -26,6 +27,7 @@ public sealed class ServerStatus
         Weight = weight;
         MaxFails = maxFails;
         FailTimeout = failTimeout.TotalSeconds;
+        InFlight = inFlight;
         Fields = fields;
         foreach (var (key, value) in fields)
         {
@@ -36,7 +38,7 @@ public sealed class ServerStatus
 
     private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
     {
-        "server", "status", "msg", "lastmodified", "fail_num", "weight", "max_fails", "fail_timeout",
+        "server", "status", "msg", "lastmodified", "fail_num", "weight", "max_fails", "fail_timeout", "in_flight",
     };
 
     /// <summary>Gets the server key, <c>upstream:host:port</c>.</summary>
@@ -70,6 +72,10 @@ public sealed class ServerStatus
     /// <summary>Gets the configured fail_timeout in seconds.</summary>
     [JsonPropertyName("fail_timeout")]
     public double FailTimeout { get; }
+
+    /// <summary>Gets the number of calls to the server in flight when the status was read (leases not yet completed).</summary>
+    [JsonPropertyName("in_flight")]
+    public int InFlight { get; }
 
     /// <summary>Gets the last probe's extra fields (for Redis: role, master_host, master_link_status, redis_version…).</summary>
     [JsonIgnore]

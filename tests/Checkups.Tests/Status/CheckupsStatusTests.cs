@@ -1,6 +1,7 @@
 using System;
 using System.Text.Json;
 using Checkups.Configuration;
+using Checkups.Execution;
 using Checkups.Registry;
 using Checkups.Tests.TestUtilities;
 
@@ -43,6 +44,24 @@ public sealed class CheckupsStatusTests
         Assert.False(root.GetProperty("checkup_timer_alive").GetBoolean());
         Assert.Equal(time.GetUtcNow() - TimeSpan.FromSeconds(5), root.GetProperty("start_time").GetDateTimeOffset());
         Assert.Equal(1, root.GetProperty("config_version").GetInt64());
+    }
+
+    [Fact]
+    public void GetStatus_LeasesHeld_ReportsInFlightUntilCompleted()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(Upstreams.Server(8001)));
+        var first = registry.AcquireLease("api");
+        var second = registry.AcquireLease("api");
+
+        Assert.Equal(2, registry.GetStatus().Upstreams["api"].Clusters[0].Servers[0].InFlight);
+        using (var json = JsonDocument.Parse(registry.GetStatus().ToJson()))
+        {
+            Assert.Equal(2, json.RootElement.GetProperty("cls:api")[0][0].GetProperty("in_flight").GetInt32());
+        }
+
+        first.Complete(LeaseOutcome.Success);
+        second.Complete(LeaseOutcome.Cancelled);
+        Assert.Equal(0, registry.GetStatus().Upstreams["api"].Clusters[0].Servers[0].InFlight);
     }
 
     [Fact]
