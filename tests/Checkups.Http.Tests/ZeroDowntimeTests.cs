@@ -1,0 +1,157 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using Checkups.Configuration;
+using Checkups.Registry;
+using Checkups.Tests.TestUtilities;
+
+namespace Checkups.Http.Tests;
+
+/// <summary>
+/// The seed talk's question, "how do we update services with zero downtime?", answered for HttpClient: a steady load
+/// while each backend in turn is stopped and started again on its port.
+/// </summary>
+public sealed class ZeroDowntimeTests : IAsyncLifetime
+{
+    private const int Requests = 3000;
+    private const int Loops = 4;
+    private static readonly TimeSpan FailTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly List<Backend> _backends = new();
+
+    public async Task InitializeAsync()
+    {
+        foreach (string name in new[] { "A", "B", "C" })
+        {
+            _backends.Add(await Backend.StartAsync(name));
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var backend in _backends)
+        {
+            await backend.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task SteadyLoad_EachBackendStoppedAndRestarted_NoFailedRequestAndEveryBackendServesAgain()
+    {
+        // Passive health on a manual clock: a stopped backend is out after one failure and comes back when the test moves
+        // the clock past its fail_timeout, right after starting it again.
+        var time = new ManualTimeProvider();
+        var upstream = new UpstreamOptions { Try = 3 };
+        foreach (var backend in _backends)
+        {
+            upstream.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = backend.Port, MaxFails = 1, FailTimeout = FailTimeout });
+        }
+
+        var options = new CheckupsOptions();
+        options.Upstreams.Add("api", upstream);
+        using var registry = new UpstreamRegistry(options, time);
+        using var client = new HttpClient(new CheckupsHttpHandler(registry, "api") { InnerHandler = new SocketsHttpHandler() })
+        {
+            BaseAddress = new Uri("http://api/"),
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+
+        // By request number: backend i stops at 300 + 700 i (the load goes on while it shuts down) and starts again 300
+        // requests later (the loops wait for that, so that every backend has requests left to serve after it).
+        var stops = new Dictionary<int, Backend>();
+        var restarts = new Dictionary<int, Backend>();
+        for (int i = 0; i < _backends.Count; i++)
+        {
+            stops[300 + (700 * i)] = _backends[i];
+            restarts[600 + (700 * i)] = _backends[i];
+        }
+
+        var servedBeforeRestart = new ConcurrentDictionary<string, int>();
+        var failures = new ConcurrentQueue<string>();
+        var answers = new ConcurrentDictionary<string, int>();
+        var stopping = new List<Task>();
+        int issued = 0;
+        Task gate = Task.CompletedTask;
+        var gateLock = new object();
+
+        async Task LoopAsync()
+        {
+            while (true)
+            {
+                Task wait;
+                lock (gateLock)
+                {
+                    wait = gate;
+                }
+
+                await wait;
+                int number = Interlocked.Increment(ref issued);
+                if (number > Requests)
+                {
+                    return;
+                }
+
+                if (stops.TryGetValue(number, out var stop))
+                {
+                    lock (stopping)
+                    {
+                        stopping.Add(stop.StopAsync());
+                    }
+                }
+
+                if (restarts.TryGetValue(number, out var restart))
+                {
+                    var opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    lock (gateLock)
+                    {
+                        gate = opened.Task;
+                    }
+
+                    await WhenStopped(stopping);
+                    servedBeforeRestart[restart.Name] = restart.Requests;
+                    await restart.RestartAsync();
+                    time.Advance(FailTimeout);
+                    opened.SetResult();
+                }
+
+                try
+                {
+                    using var response = await client.GetAsync("/");
+                    string body = await response.Content.ReadAsStringAsync();
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        failures.Enqueue($"request {number}: status {(int)response.StatusCode}");
+                        continue;
+                    }
+
+                    answers.AddOrUpdate(body, 1, static (_, count) => count + 1);
+                }
+                catch (HttpRequestException ex)
+                {
+                    failures.Enqueue($"request {number}: {ex.Message}");
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, Loops).Select(_ => Task.Run(LoopAsync)));
+
+        Assert.Empty(failures);
+        Assert.Equal(Requests, answers.Values.Sum());
+        Assert.All(_backends, backend => Assert.True(
+            backend.Requests > servedBeforeRestart[backend.Name],
+            $"backend {backend.Name} served no request after its restart"));
+        Assert.All(registry.GetStatus().Upstreams["api"].Clusters[0].Servers, server => Assert.Equal(0, server.InFlight));
+    }
+
+    private static Task WhenStopped(List<Task> stopping)
+    {
+        lock (stopping)
+        {
+            return Task.WhenAll(stopping.ToArray());
+        }
+    }
+}
