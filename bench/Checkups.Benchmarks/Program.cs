@@ -2,8 +2,9 @@ using BenchmarkDotNet.Running;
 using Checkups.Benchmarks;
 
 // `report --out FILE` runs the quick report; anything else goes to BenchmarkDotNet (e.g. --filter '*').
-return args.Length > 0 && args[0] == "report"
-    ? QuickReport.Run(args)
+// `serve-http` is the HTTP comparison's backend process, started by the report itself.
+return args.Length > 0 && args[0] == "report" ? QuickReport.Run(args)
+    : args.Length > 0 && args[0] == "serve-http" ? await HttpHandlerBench.ServeAsync()
     : RunBenchmarkDotNet(args);
 
 static int RunBenchmarkDotNet(string[] args)

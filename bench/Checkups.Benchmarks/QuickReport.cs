@@ -29,12 +29,21 @@ internal static class QuickReport
 
         if (output is null)
         {
-            Console.Error.WriteLine("usage: report --out FILE [--quick | --hostile]");
+            Console.Error.WriteLine("usage: report --out FILE [--quick | --hostile | --http]");
             return 2;
         }
 
         // --quick: the per-call figures only (picks, calls, leases, configuration), without hashing and simulations.
         bool quick = Array.IndexOf(args, "--quick") > 0;
+
+        // --http: only the HttpClient comparison (about half a minute).
+        if (Array.IndexOf(args, "--http") > 0)
+        {
+            var (ratio, extra, plainRps, balancedRps) = HttpHandlerBench.MeasureAsync().GetAwaiter().GetResult();
+            var (floor, _, _, _) = HttpHandlerBench.MeasureAsync(reference: true).GetAwaiter().GetResult();
+            Console.WriteLine($"http.handler.rps.ratio {ratio} (plain {plainRps}/s, Checkups {balancedRps}/s), http.handler.extra.bytes {extra}, http.awaiting.rps.ratio {floor}");
+            return 0;
+        }
 
         // --hostile: only the heartbeat rounds against misbehaving servers (about half a minute).
         if (Array.IndexOf(args, "--hostile") > 0)
@@ -116,6 +125,13 @@ internal static class QuickReport
         {
             metrics.Add(new("p2c.pick.ns.10", Measure(() => registry.SelectPeer(Fixtures.Upstream)).Nanoseconds, "ns"));
         }
+
+        var (rpsRatio, extraBytes, plainPerSecond, balancedPerSecond) = HttpHandlerBench.MeasureAsync().GetAwaiter().GetResult();
+        metrics.Add(new("http.handler.rps.ratio", rpsRatio, "ratio"));
+        metrics.Add(new("http.handler.extra.bytes", extraBytes, "bytes"));
+        metrics.Add(new("http.plain.rps", plainPerSecond, "requests/s"));
+        metrics.Add(new("http.handler.rps", balancedPerSecond, "requests/s"));
+        metrics.Add(new("http.awaiting.rps.ratio", HttpHandlerBench.MeasureAsync(reference: true).GetAwaiter().GetResult().RpsRatio, "ratio"));
 
         var (updateUs, updateBytes) = Updating.Measure(10_000);
         metrics.Add(new("update.us.10000", updateUs, "us"));

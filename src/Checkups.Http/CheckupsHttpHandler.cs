@@ -41,6 +41,7 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
     private readonly RetryBudget _budget;
     private readonly HttpMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly AttemptTimeouts _timeouts;
 
     /// <summary>Initializes a handler for <paramref name="upstream"/>; set <see cref="DelegatingHandler.InnerHandler"/> when used without a factory.</summary>
     /// <param name="registry">The registry that holds the upstream.</param>
@@ -67,6 +68,7 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         _budget = budget ?? new RetryBudget(options, time);
         _metrics = metrics ?? HttpMetrics.Shared;
         _logger = logger ?? NullLogger.Instance;
+        _timeouts = new AttemptTimeouts(time);
     }
 
     /// <summary>Gets the upstream this handler balances over.</summary>
@@ -124,25 +126,6 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         return new Uri(address, UriKind.Absolute);
     }
 
-    /// <summary>
-    /// A source that cancels on the caller's token or after <paramref name="timeout"/>: one linked source on the system
-    /// clock, a timer source on <see cref="_time"/> linked to the caller's otherwise.
-    /// </summary>
-    private (CancellationTokenSource Linked, CancellationTokenSource? Timer) AttemptCancellation(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        if (ReferenceEquals(_time, TimeProvider.System))
-        {
-            var linked = cancellationToken.CanBeCanceled
-                ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken)
-                : new CancellationTokenSource();
-            linked.CancelAfter(timeout);
-            return (linked, null);
-        }
-
-        var timer = new CancellationTokenSource(timeout, _time);
-        return (CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token), timer);
-    }
-
     private async Task<HttpResponseMessage> SendBalancedAsync(HttpRequestMessage request, Uri original, CancellationToken cancellationToken)
     {
         var upstream = _registry.Get(_upstream);
@@ -160,13 +143,14 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         }
 
         string scheme = _options.Scheme ?? original.Scheme;
-        if (_options.HostHeader == CheckupsHostHeader.LogicalName && request.Headers.Host is null)
+        if (_options.HostHeader == CheckupsHostHeader.LogicalName && !request.Headers.NonValidated.Contains("Host"))
         {
-            request.Headers.Host = original.Authority;
+            // The name the request was addressed to, as written (nginx's $proxy_host); the port only when not the default.
+            request.Headers.TryAddWithoutValidation("Host", original.IsDefaultPort ? _upstream : string.Concat(_upstream, ":", original.Port.ToString(CultureInfo.InvariantCulture)));
         }
 
         var attemptTimeout = upstream.Timeouts.Connect + upstream.Timeouts.Read;
-        long started = _time.GetTimestamp();
+        long started = tryTimeout.HasValue ? _time.GetTimestamp() : 0;
         List<Server>? tried = null;
         List<UpstreamAttempt>? attempts = null;
         HttpResponseMessage? failedResponse = null;
@@ -206,7 +190,8 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                 request.RequestUri = Address(original, server, scheme);
                 long attemptStarted = _time.GetTimestamp();
                 HttpResponseMessage response;
-                var (cancellation, timer) = AttemptCancellation(attemptTimeout, cancellationToken);
+                var cancellation = _timeouts.Rent(attemptTimeout);
+                var callerCancels = cancellationToken.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), cancellation);
                 try
                 {
                     response = await base.SendAsync(request, cancellation.Token).ConfigureAwait(false);
@@ -232,19 +217,22 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                 }
                 finally
                 {
-                    cancellation.Dispose();
-                    timer?.Dispose();
+                    // Unregistered first (waiting for a cancel in progress), so a source the caller cancelled is never reused.
+                    callerCancels.Dispose();
+                    _timeouts.Return(cancellation);
                 }
 
+                // One clock read serves the lease (latency for the selector) and the duration metric.
+                var elapsed = _time.GetElapsedTime(attemptStarted);
                 if (!upstream.FailureStatuses.Contains((int)response.StatusCode))
                 {
-                    lease.Complete(LeaseOutcome.Success);
-                    _metrics.Attempt(_upstream, server.Key, "success", _time.GetElapsedTime(attemptStarted));
+                    lease.Complete(LeaseOutcome.Success, elapsed);
+                    _metrics.Attempt(_upstream, server.Key, "success", elapsed);
                     return response;
                 }
 
-                lease.Complete(LeaseOutcome.Failure);
-                _metrics.Attempt(_upstream, server.Key, "failure_status", _time.GetElapsedTime(attemptStarted));
+                lease.Complete(LeaseOutcome.Failure, elapsed);
+                _metrics.Attempt(_upstream, server.Key, "failure_status", elapsed);
                 if (_logger.IsEnabled(LogLevel.Warning))
                 {
                     HttpLog.AttemptFailed(_logger, request.Method.Method, original.AbsolutePath, attempt + 1, server.Key, _upstream, string.Create(CultureInfo.InvariantCulture, $"status {(int)response.StatusCode}"));

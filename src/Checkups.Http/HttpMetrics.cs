@@ -41,6 +41,11 @@ internal sealed class HttpMetrics
 
     public void Attempt(string upstream, string server, string outcome, TimeSpan elapsed)
     {
+        if (!_attempts.Enabled && !_duration.Enabled)
+        {
+            return;
+        }
+
         var tags = new TagList
         {
             { "upstream", upstream },
