@@ -26,6 +26,7 @@ builder.Services.AddCheckups(options =>
     upstream.Heartbeat.Type = ProbeTypes.Http;   // active check: GET /health every 300 ms
     upstream.Heartbeat.Http.Path = "/health";
     upstream.Timeouts.Connect = TimeSpan.FromSeconds(1);
+    upstream.Try = 3;                              // a failed request is retried on up to two other servers
     for (int i = 0; i < backends.Length; i++)
     {
         upstream.Servers.Add(new ServerOptions
@@ -40,22 +41,24 @@ builder.Services.AddCheckups(options =>
 
     options.Upstreams["demo"] = upstream;
 });
+
+// An HttpClient that balances over the upstream: requests to http://demo/ go to the server its mode picks, and a failed
+// attempt (connection refused, 502/503/504, a timeout) is retried on another server (Checkups.Http).
+builder.Services.AddHttpClient("demo", client => client.BaseAddress = new Uri("http://demo/"))
+    .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(2) })
+    .AddCheckups("demo");
 using var host = builder.Build();
 await host.StartAsync(timeout.Token);   // the first heartbeat round runs before this returns
 var registry = host.Services.GetRequiredService<UpstreamRegistry>();
-using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(2) });
+var http = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("demo");
 
 async Task<Dictionary<string, int>> SendAsync(int requests)
 {
     var counts = backends.ToDictionary(b => b.Name, _ => 0);
     for (int i = 0; i < requests; i++)
     {
-        // The callback gets the chosen server; a failure (here: connection refused) makes the try loop move on.
-        string name = await registry.ExecuteAsync(
-            "demo",
-            http,
-            static async (peer, client, ct) => await client.GetStringAsync($"http://{peer.Key}/", ct),
-            cancellationToken: timeout.Token);
+        // The handler picks the server; a failure (here: connection refused) makes it retry on another one.
+        string name = await http.GetStringAsync("/", timeout.Token);
         counts[name]++;
     }
 
