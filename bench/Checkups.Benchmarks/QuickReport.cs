@@ -126,13 +126,6 @@ internal static class QuickReport
             metrics.Add(new("p2c.pick.ns.10", Measure(() => registry.SelectPeer(Fixtures.Upstream)).Nanoseconds, "ns"));
         }
 
-        var (rpsRatio, extraBytes, plainPerSecond, balancedPerSecond) = HttpHandlerBench.MeasureAsync().GetAwaiter().GetResult();
-        metrics.Add(new("http.handler.rps.ratio", rpsRatio, "ratio"));
-        metrics.Add(new("http.handler.extra.bytes", extraBytes, "bytes"));
-        metrics.Add(new("http.plain.rps", plainPerSecond, "requests/s"));
-        metrics.Add(new("http.handler.rps", balancedPerSecond, "requests/s"));
-        metrics.Add(new("http.awaiting.rps.ratio", HttpHandlerBench.MeasureAsync(reference: true).GetAwaiter().GetResult().RpsRatio, "ratio"));
-
         var (updateUs, updateBytes) = Updating.Measure(10_000);
         metrics.Add(new("update.us.10000", updateUs, "us"));
         metrics.Add(new("update.bytes.10000", updateBytes, "bytes"));
@@ -144,6 +137,12 @@ internal static class QuickReport
 
         if (!quick)
         {
+            var (rpsRatio, extraBytes, plainPerSecond, balancedPerSecond) = HttpHandlerBench.MeasureAsync().GetAwaiter().GetResult();
+            metrics.Add(new("http.handler.rps.ratio", rpsRatio, "ratio"));
+            metrics.Add(new("http.handler.extra.bytes", extraBytes, "bytes"));
+            metrics.Add(new("http.plain.rps", plainPerSecond, "requests/s"));
+            metrics.Add(new("http.handler.rps", balancedPerSecond, "requests/s"));
+            metrics.Add(new("http.awaiting.rps.ratio", HttpHandlerBench.MeasureAsync(reference: true).GetAwaiter().GetResult().RpsRatio, "ratio"));
             AddHashing(metrics);
             AddSimulations(metrics);
             var (roundMs, threads) = HeartbeatRound.Measure(1000);
