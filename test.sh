@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the solution. First installs what the tests need when it is missing (redis-server and MariaDB from
-# Debian's packages), then `dotnet test`. Test fixtures start their own server instances on free loopback ports, in
+# Debian's packages; the Consul agent from Debian bullseye's consul package, unpacked into .tools/consul), then
+# `dotnet test`. Test fixtures start their own server instances on free loopback ports, in
 # temporary directories, and stop them by PID; no system service is used.
 # Results (trx) go to $TEST_RESULTS_DIR (default: ./TestResults). Extra arguments go to `dotnet test`.
 set -euo pipefail
@@ -23,6 +24,35 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The Consul agent: Debian's current suite has no consul package; the previous one (bullseye) ships 1.8.7. It is
+# downloaded with a sources list of its own, built from the mirror this machine's apt already uses (no host is named
+# here), and unpacked into .tools/consul (ignored by git); nothing is installed system-wide.
+consul_bin="$PWD/.tools/consul/usr/bin/consul"
+if [ ! -x "$consul_bin" ]; then
+    echo "test.sh: fetching the Consul agent (Debian bullseye's consul package)"
+    mirror=$( { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}';
+                grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | sed -E 's/^deb (\[[^]]*\] )?//' | awk '{print $1}'; } \
+              | grep -v -- '-security' | head -n 1 || true)
+    if [ -z "$mirror" ]; then
+        echo "test.sh: no Debian mirror found in /etc/apt/sources.list*; cannot fetch consul" >&2
+        exit 1
+    fi
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bullseye main" > "$work/sources.list"
+    apt_opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+              -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o APT::Get::List-Cleanup=0)
+    [ "$(id -u)" -eq 0 ] && apt_opts+=(-o APT::Sandbox::User=root)
+    apt-get "${apt_opts[@]}" update -qq
+    (cd "$work" && apt-get "${apt_opts[@]}" download -qq consul)
+    rm -rf .tools/consul
+    mkdir -p .tools/consul
+    dpkg-deb -x "$work"/consul_*.deb .tools/consul
+    "$consul_bin" version | head -n 1
+fi
+export CHECKUPS_CONSUL="$consul_bin"
 
 results="${TEST_RESULTS_DIR:-$PWD/TestResults}"
 rm -rf "$results"

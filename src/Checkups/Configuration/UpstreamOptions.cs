@@ -9,6 +9,10 @@ namespace Checkups.Configuration;
 /// </summary>
 public sealed class UpstreamOptions
 {
+    /// <summary>A deep copy: every option, servers and clusters included (sources use it to build upstreams from a template).</summary>
+    /// <returns>The copy.</returns>
+    public UpstreamOptions Clone() => OptionsCopy.Of(this);
+
     /// <summary>Gets or sets the balancing mode.</summary>
     /// <value>Default <c>wrr</c> (smooth weighted round robin).</value>
     public string Mode { get; set; } = BalancingModes.WeightedRoundRobin;

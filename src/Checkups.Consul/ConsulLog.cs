@@ -1,0 +1,28 @@
+using System;
+using Microsoft.Extensions.Logging;
+
+namespace Checkups.Consul;
+
+/// <summary>Every log line of the Consul watches (category <c>Checkups.Consul</c>), with stable event ids from 201.</summary>
+internal static partial class ConsulLog
+{
+    public const string Category = "Checkups.Consul";
+
+    [LoggerMessage(201, LogLevel.Warning, "Consul watch of upstream {Upstream}: {Warning}")]
+    public static partial void ValueWarning(ILogger logger, string upstream, string warning);
+
+    [LoggerMessage(202, LogLevel.Warning, "Consul watch of upstream {Upstream}: reading {Path} failed ({Error}); the last good list stays, next try in {Backoff}")]
+    public static partial void ReadFailed(ILogger logger, string upstream, string path, string error, TimeSpan backoff);
+
+    [LoggerMessage(203, LogLevel.Information, "Consul watch of upstream {Upstream}: applied {Servers} server(s) at index {Index} from {Agent}")]
+    public static partial void Applied(ILogger logger, string upstream, int servers, ulong index, string agent);
+
+    [LoggerMessage(204, LogLevel.Warning, "Consul watch of upstream {Upstream}: Consul lists no server; the last good list stays (set AllowEmpty to remove them)")]
+    public static partial void EmptyKept(ILogger logger, string upstream);
+
+    [LoggerMessage(205, LogLevel.Warning, "Consul watch of upstream {Upstream}: the index went back from {Previous} to {Current} (Consul's data was replaced); reading everything again")]
+    public static partial void IndexReset(ILogger logger, string upstream, ulong previous, ulong current);
+
+    [LoggerMessage(206, LogLevel.Error, "Consul watch of upstream {Upstream}: the list at index {Index} was rejected; the last good list stays")]
+    public static partial void Rejected(ILogger logger, string upstream, ulong index);
+}

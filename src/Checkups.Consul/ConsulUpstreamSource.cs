@@ -1,0 +1,60 @@
+using System.Collections.Generic;
+using System.Threading;
+using Checkups.Configuration;
+using Checkups.Sources;
+using Microsoft.Extensions.Primitives;
+
+namespace Checkups.Consul;
+
+/// <summary>The source a watch feeds: it owns one upstream, or nothing while Consul has not given a usable list.</summary>
+internal sealed class ConsulUpstreamSource : IUpstreamSource, System.IDisposable
+{
+    private static readonly IReadOnlyDictionary<string, UpstreamOptions> Nothing = new Dictionary<string, UpstreamOptions>();
+
+    private readonly object _gate = new();
+    private readonly string _upstream;
+    private IReadOnlyDictionary<string, UpstreamOptions> _upstreams = Nothing;
+    private CancellationTokenSource _changed = new();
+
+    public ConsulUpstreamSource(string name, string upstream)
+    {
+        Name = name;
+        _upstream = upstream;
+    }
+
+    public string Name { get; }
+
+    public UpstreamSourceSnapshot GetSnapshot()
+    {
+        lock (_gate)
+        {
+            return new UpstreamSourceSnapshot(_upstreams, new CancellationChangeToken(_changed.Token));
+        }
+    }
+
+    /// <summary>
+    /// Hands the registry a new upstream (or none); the registry applies it before this returns, or rejects it and keeps
+    /// the previous one.
+    /// </summary>
+    public void Publish(UpstreamOptions? upstream)
+    {
+        CancellationTokenSource fired;
+        lock (_gate)
+        {
+            _upstreams = upstream is null ? Nothing : new Dictionary<string, UpstreamOptions>(System.StringComparer.Ordinal) { [_upstream] = upstream };
+            fired = _changed;
+            _changed = new CancellationTokenSource();
+        }
+
+        fired.Cancel();
+        fired.Dispose();
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _changed.Dispose();
+        }
+    }
+}

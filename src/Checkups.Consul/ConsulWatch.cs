@@ -1,0 +1,331 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using Checkups.Configuration;
+using Checkups.Registry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Checkups.Consul;
+
+/// <summary>
+/// Follows one upstream's server list in Consul with blocking queries and feeds it to the registry as a source that
+/// owns that upstream. A list is applied only when it differs from the last one, through the registry's validated,
+/// atomic update (health of servers that stay is kept). Errors keep the last good list and back off exponentially, with
+/// jitter; answers that bring nothing new are rate limited (token bucket, burst 2), so a misbehaving agent cannot make
+/// the loop spin.
+/// </summary>
+public sealed class ConsulWatch : IAsyncDisposable
+{
+    private readonly UpstreamRegistry _registry;
+    private readonly ConsulOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConsulClient _client;
+    private readonly ConsulUpstreamSource _source;
+    private readonly string _path;
+    private readonly string _keyPrefix;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly object _statusGate = new();
+    private IDisposable? _subscription;
+    private Task? _loop;
+    private string? _published;
+    private double _tokens = 2;
+    private long _tokensAt;
+    private ulong _lastIndex;
+    private DateTimeOffset? _lastSuccess;
+    private string? _lastError;
+    private bool _applied;
+
+    /// <summary>Initializes a watch; nothing is read before <see cref="StartAsync"/>.</summary>
+    /// <param name="registry">The registry the upstream is fed to.</param>
+    /// <param name="options">What to read, and how.</param>
+    /// <param name="time">The clock of timeouts, backoff and rate limit; <see langword="null"/> for the system clock.</param>
+    /// <param name="logger">Where warnings and changes are logged (event ids from 201).</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public ConsulWatch(UpstreamRegistry registry, ConsulOptions options, TimeProvider? time = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _registry = registry;
+        _options = options;
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _client = new ConsulClient(options, _time);
+        _source = new ConsulUpstreamSource(options.SourceName, options.Upstream);
+        _keyPrefix = options.KeyPrefix + options.Upstream + "/";
+        _path = "v1/kv/" + EscapePath(_keyPrefix) + "?recurse";
+        _tokensAt = _time.GetTimestamp();
+    }
+
+    /// <summary>Gets the upstream this watch feeds.</summary>
+    public string Upstream => _options.Upstream;
+
+    /// <summary>Gets the last <c>X-Consul-Index</c> read (0 before the first answer).</summary>
+    public ulong LastIndex
+    {
+        get
+        {
+            lock (_statusGate)
+            {
+                return _lastIndex;
+            }
+        }
+    }
+
+    /// <summary>Gets when Consul last answered.</summary>
+    public DateTimeOffset? LastSuccess
+    {
+        get
+        {
+            lock (_statusGate)
+            {
+                return _lastSuccess;
+            }
+        }
+    }
+
+    /// <summary>Gets the last error, or <see langword="null"/> when the last read succeeded.</summary>
+    public string? LastError
+    {
+        get
+        {
+            lock (_statusGate)
+            {
+                return _lastError;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the list once (within <see cref="ConsulOptions.StartTimeout"/>), attaches the source to the registry, and
+    /// follows changes in the background.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting for the first answer.</param>
+    /// <returns>A task that completes when the first answer is applied (or Consul could not be reached).</returns>
+    /// <exception cref="ConsulException">Consul could not be read and <see cref="ConsulOptions.StrongDependency"/> is set.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        ulong index = 0;
+        using (var bound = new CancellationTokenSource(_options.StartTimeout, _time))
+        using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bound.Token, _stopping.Token))
+        {
+            try
+            {
+                var response = await _client.GetAsync(_path, 0, _options.Wait, linked.Token).ConfigureAwait(false);
+                index = Handle(response, 0, attached: false);
+            }
+            catch (Exception ex) when (ex is ConsulException || (ex is OperationCanceledException && bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
+            {
+                string error = ex is ConsulException ? ex.Message : $"no answer within {_options.StartTimeout}";
+                Failed(error);
+                if (_options.StrongDependency)
+                {
+                    throw new ConsulException($"Consul watch of upstream '{Upstream}' cannot start: {error}", ex);
+                }
+            }
+        }
+
+        _subscription = _registry.AddSource(_source);
+        _registry.Changed += OnChanged;
+        _loop = Task.Run(() => RunAsync(index, _stopping.Token), CancellationToken.None);
+    }
+
+    /// <summary>Stops following Consul; the upstream stays as last applied until the source is detached.</summary>
+    /// <returns>A task that completes when the loop has ended.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is { } loop)
+        {
+            await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _registry.Changed -= OnChanged;
+        _subscription?.Dispose();
+        _source.Dispose();
+        _client.Dispose();
+        _stopping.Dispose();
+    }
+
+    private static string EscapePath(string key)
+    {
+        var parts = key.Split('/');
+        for (int i = 0; i < parts.Length; i++)
+        {
+            parts[i] = Uri.EscapeDataString(parts[i]);
+        }
+
+        return string.Join('/', parts);
+    }
+
+    private async Task RunAsync(ulong index, CancellationToken cancellationToken)
+    {
+        int failures = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var response = await _client.GetAsync(_path, index, _options.Wait, cancellationToken).ConfigureAwait(false);
+                ulong sent = index;
+                index = Handle(response, sent, attached: true);
+                failures = 0;
+                if (response.Index == sent)
+                {
+                    // Nothing new (the wait ran out, or the agent answered at once with the same index): rate limited.
+                    await TakeTokenAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is ConsulException or System.Text.Json.JsonException)
+            {
+                failures++;
+                var backoff = Backoff(failures);
+                Failed(ex.Message);
+                ConsulLog.ReadFailed(_logger, Upstream, _path.Split('?')[0], ex.Message, backoff);
+                try
+                {
+                    await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Applies one answer when its list differs from the last; returns the index to send next.</summary>
+    private ulong Handle(ConsulResponse response, ulong sent, bool attached)
+    {
+        ulong next = BlockingIndex.Next(sent, response.Index);
+        if (next == 0)
+        {
+            ConsulLog.IndexReset(_logger, Upstream, sent, response.Index);
+        }
+
+        lock (_statusGate)
+        {
+            _lastIndex = response.Index;
+            _lastSuccess = _time.GetUtcNow();
+            _lastError = null;
+        }
+
+        var warnings = new List<string>();
+        var (primary, backup) = response.Status == HttpStatusCode.NotFound
+            ? (new List<ServerOptions>(), new List<ServerOptions>())
+            : UpsyncKvParser.Parse(response.Body, _keyPrefix, warnings);
+        foreach (string warning in warnings)
+        {
+            ConsulLog.ValueWarning(_logger, Upstream, warning);
+        }
+
+        UpstreamOptions? upstream = null;
+        if (primary.Count + backup.Count > 0)
+        {
+            upstream = _options.Template.Clone();
+            if (backup.Count == 0 || primary.Count == 0)
+            {
+                // One level: the servers, or only backups (then they are all there is).
+                foreach (var server in primary.Count > 0 ? primary : backup)
+                {
+                    upstream.Servers.Add(server);
+                }
+            }
+            else
+            {
+                upstream.Clusters.Add(Level(primary));
+                upstream.Clusters.Add(Level(backup));
+            }
+        }
+        else if (!_options.AllowEmpty && _published is not null)
+        {
+            ConsulLog.EmptyKept(_logger, Upstream);
+            return next;
+        }
+
+        string fingerprint = upstream is null ? string.Empty : System.Text.Json.JsonSerializer.Serialize(upstream, ConsulJsonContext.Default.UpstreamOptions);
+        if (fingerprint == _published)
+        {
+            return next;
+        }
+
+        _applied = false;
+        _source.Publish(upstream);
+        if (!attached || _applied)
+        {
+            _published = fingerprint;
+            ConsulLog.Applied(_logger, Upstream, primary.Count + backup.Count, response.Index, response.Agent);
+        }
+        else
+        {
+            ConsulLog.Rejected(_logger, Upstream, response.Index);
+        }
+
+        return next;
+    }
+
+    private static ClusterOptions Level(List<ServerOptions> servers)
+    {
+        var cluster = new ClusterOptions();
+        foreach (var server in servers)
+        {
+            cluster.Servers.Add(server);
+        }
+
+        return cluster;
+    }
+
+    private void OnChanged(object? sender, UpstreamsChangedEventArgs change)
+    {
+        if (change.Source == _source.Name)
+        {
+            _applied = true;
+        }
+    }
+
+    private void Failed(string error)
+    {
+        lock (_statusGate)
+        {
+            _lastError = error;
+        }
+    }
+
+    private TimeSpan Backoff(int failures)
+    {
+        double ceiling = Math.Min(_options.MaxBackoff.TotalMilliseconds, _options.MinBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 30)));
+
+        // Jitter: between half and all of the ceiling, so many processes do not come back at the same moment.
+        return TimeSpan.FromMilliseconds(ceiling * (0.5 + (Random.Shared.NextDouble() * 0.5)));
+    }
+
+    private async Task TakeTokenAsync(CancellationToken cancellationToken)
+    {
+        double interval = _options.RateLimitInterval.TotalSeconds;
+        if (interval <= 0)
+        {
+            return;
+        }
+
+        long now = _time.GetTimestamp();
+        _tokens = Math.Min(2, _tokens + ((now - _tokensAt) / (double)_time.TimestampFrequency / interval));
+        _tokensAt = now;
+        if (_tokens >= 1)
+        {
+            _tokens -= 1;
+            return;
+        }
+
+        var wait = TimeSpan.FromSeconds((1 - _tokens) * interval);
+        await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+        _tokens = 0;
+        _tokensAt = _time.GetTimestamp();
+    }
+}
