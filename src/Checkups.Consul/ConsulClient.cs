@@ -45,7 +45,7 @@ internal sealed class ConsulClient : IDisposable
     /// <paramref name="index"/> (0: answer at once).
     /// </summary>
     /// <exception cref="ConsulException">Every agent failed, or the answer is not usable (status, size, index).</exception>
-    public async Task<ConsulResponse> GetAsync(string path, ulong index, TimeSpan wait, CancellationToken cancellationToken)
+    public async Task<ConsulResponse> GetAsync(string path, ulong index, TimeSpan wait, CancellationToken cancellationToken, bool acceptForbidden = false)
     {
         List<string>? failures = null;
         int start = Volatile.Read(ref _current);
@@ -55,7 +55,7 @@ internal sealed class ConsulClient : IDisposable
             var agent = _agents[which];
             try
             {
-                var response = await GetFromAsync(agent, path, index, wait, cancellationToken).ConfigureAwait(false);
+                var response = await GetFromAsync(agent, path, index, wait, acceptForbidden, cancellationToken).ConfigureAwait(false);
                 Volatile.Write(ref _current, which);
                 return response;
             }
@@ -71,7 +71,7 @@ internal sealed class ConsulClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private async Task<ConsulResponse> GetFromAsync(Uri agent, string path, ulong index, TimeSpan wait, CancellationToken cancellationToken)
+    private async Task<ConsulResponse> GetFromAsync(Uri agent, string path, ulong index, TimeSpan wait, bool acceptForbidden, CancellationToken cancellationToken)
     {
         var uri = new Uri(agent, Query(path, index, wait));
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -128,6 +128,11 @@ internal sealed class ConsulClient : IDisposable
             catch (IOException ex)
             {
                 throw new ConsulAgentException($"{agent.Authority}: {ex.Message}");
+            }
+
+            if (status is 401 or 403 && acceptForbidden)
+            {
+                return new ConsulResponse(response.StatusCode, consulIndex, body, agent.Authority);
             }
 
             if (status == 403)

@@ -25,4 +25,13 @@ internal static partial class ConsulLog
 
     [LoggerMessage(206, LogLevel.Error, "Consul watch of upstream {Upstream}: the list at index {Index} was rejected; the last good list stays")]
     public static partial void Rejected(ILogger logger, string upstream, ulong index);
+
+    [LoggerMessage(207, LogLevel.Warning, "Consul watch of upstream {Upstream}: Consul cannot be reached ({Error}); started from the dump {File}, and polling goes on")]
+    public static partial void StartedFromDump(ILogger logger, string upstream, string file, string error);
+
+    [LoggerMessage(208, LogLevel.Error, "Consul watch of upstream {Upstream}: the dump {File} could not be written: {Error}")]
+    public static partial void DumpFailed(ILogger logger, string upstream, string file, string error);
+
+    [LoggerMessage(209, LogLevel.Error, "Consul watch of upstream {Upstream}: the dump {File} cannot be read ({Error}); starting without it")]
+    public static partial void DumpUnreadable(ILogger logger, string upstream, string file, string error);
 }

@@ -24,6 +24,18 @@ internal sealed class ConsulUpstreamSource : IUpstreamSource, System.IDisposable
 
     public string Name { get; }
 
+    /// <summary>Gets the upstream last published, or <see langword="null"/>.</summary>
+    public UpstreamOptions? Current
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _upstreams.GetValueOrDefault(_upstream);
+            }
+        }
+    }
+
     public UpstreamSourceSnapshot GetSnapshot()
     {
         lock (_gate)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
@@ -38,6 +39,7 @@ public sealed class ConsulWatch : IAsyncDisposable
     private DateTimeOffset? _lastSuccess;
     private string? _lastError;
     private bool _applied;
+    private bool _accessChecked;
 
     /// <summary>Initializes a watch; nothing is read before <see cref="StartAsync"/>.</summary>
     /// <param name="registry">The registry the upstream is fed to.</param>
@@ -110,12 +112,14 @@ public sealed class ConsulWatch : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         ulong index = 0;
+        bool fromConsul = true;
         using (var bound = new CancellationTokenSource(_options.StartTimeout, _time))
         using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bound.Token, _stopping.Token))
         {
             try
             {
                 var response = await _client.GetAsync(_path, 0, _options.Wait, linked.Token).ConfigureAwait(false);
+                await CheckAccessAsync(response, linked.Token).ConfigureAwait(false);
                 index = Handle(response, 0, attached: false);
             }
             catch (Exception ex) when (ex is ConsulException || (ex is OperationCanceledException && bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
@@ -126,10 +130,24 @@ public sealed class ConsulWatch : IAsyncDisposable
                 {
                     throw new ConsulException($"Consul watch of upstream '{Upstream}' cannot start: {error}", ex);
                 }
+
+                if (ReadDump() is { } dumped)
+                {
+                    // Consul is down: start from the list last applied, and keep polling.
+                    ConsulLog.StartedFromDump(_logger, Upstream, _options.DumpFile!, error);
+                    _source.Publish(dumped);
+                    _published = Fingerprint(dumped);
+                    fromConsul = false;
+                }
             }
         }
 
         _subscription = _registry.AddSource(_source);
+        if (fromConsul && _published is not null)
+        {
+            WriteDump(_source.Current);
+        }
+
         _registry.Changed += OnChanged;
         _loop = Task.Run(() => RunAsync(index, _stopping.Token), CancellationToken.None);
     }
@@ -170,6 +188,7 @@ public sealed class ConsulWatch : IAsyncDisposable
             try
             {
                 var response = await _client.GetAsync(_path, index, _options.Wait, cancellationToken).ConfigureAwait(false);
+                await CheckAccessAsync(response, cancellationToken).ConfigureAwait(false);
                 ulong sent = index;
                 index = Handle(response, sent, attached: true);
                 failures = 0;
@@ -186,6 +205,11 @@ public sealed class ConsulWatch : IAsyncDisposable
             catch (Exception ex) when (ex is ConsulException or System.Text.Json.JsonException)
             {
                 failures++;
+
+                // The agent may have restarted with other data (its index back at the start): a blocking query from the
+                // old index would wait out the whole wait before saying so. The next read is a plain one, from 0.
+                index = 0;
+                _accessChecked = false;
                 var backoff = Backoff(failures);
                 Failed(ex.Message);
                 ConsulLog.ReadFailed(_logger, Upstream, _path.Split('?')[0], ex.Message, backoff);
@@ -205,13 +229,15 @@ public sealed class ConsulWatch : IAsyncDisposable
     private ulong Handle(ConsulResponse response, ulong sent, bool attached)
     {
         ulong next = BlockingIndex.Next(sent, response.Index);
-        if (next == 0)
-        {
-            ConsulLog.IndexReset(_logger, Upstream, sent, response.Index);
-        }
-
         lock (_statusGate)
         {
+            // After an error the loop reads from index 0; the index known before it tells whether Consul's went back.
+            ulong known = sent == 0 ? _lastIndex : sent;
+            if (response.Index < known)
+            {
+                ConsulLog.IndexReset(_logger, Upstream, known, response.Index);
+            }
+
             _lastIndex = response.Index;
             _lastSuccess = _time.GetUtcNow();
             _lastError = null;
@@ -250,7 +276,7 @@ public sealed class ConsulWatch : IAsyncDisposable
             return next;
         }
 
-        string fingerprint = upstream is null ? string.Empty : System.Text.Json.JsonSerializer.Serialize(upstream, ConsulJsonContext.Default.UpstreamOptions);
+        string fingerprint = Fingerprint(upstream);
         if (fingerprint == _published)
         {
             return next;
@@ -262,6 +288,10 @@ public sealed class ConsulWatch : IAsyncDisposable
         {
             _published = fingerprint;
             ConsulLog.Applied(_logger, Upstream, primary.Count + backup.Count, response.Index, response.Agent);
+            if (attached)
+            {
+                WriteDump(upstream);
+            }
         }
         else
         {
@@ -269,6 +299,64 @@ public sealed class ConsulWatch : IAsyncDisposable
         }
 
         return next;
+    }
+
+    private static string Fingerprint(UpstreamOptions? upstream) =>
+        upstream is null ? string.Empty : System.Text.Json.JsonSerializer.Serialize(upstream, ConsulJsonContext.Default.UpstreamOptions);
+
+    /// <summary>
+    /// Consul hides what a token may not read: without a valid token a KV list under default-deny ACLs is a 404, like an
+    /// empty prefix. So the first empty answer (and the first after an error) is followed by a look at the token itself;
+    /// ACLs on and the token unknown (or none given) is an error, not an empty list.
+    /// </summary>
+    private async Task CheckAccessAsync(ConsulResponse response, CancellationToken cancellationToken)
+    {
+        if (response.Status != HttpStatusCode.NotFound || _accessChecked)
+        {
+            return;
+        }
+
+        var self = await _client.GetAsync("v1/acl/token/self", 0, _options.Wait, cancellationToken, acceptForbidden: true).ConfigureAwait(false);
+        if (self.Status == HttpStatusCode.Forbidden)
+        {
+            throw new ConsulException(string.IsNullOrEmpty(_options.Token)
+                ? $"{self.Agent}: permission denied (status 403): ACLs are enabled and no ACL token is set; Consul hides the keys a token cannot read, so the list would look empty"
+                : $"{self.Agent}: permission denied (status 403): ACLs are enabled and the ACL token is not known to Consul; Consul hides the keys a token cannot read, so the list would look empty");
+        }
+
+        _accessChecked = true;
+    }
+
+    /// <summary>The dumped upstream; an unreadable dump is logged and treated as none.</summary>
+    private UpstreamOptions? ReadDump()
+    {
+        try
+        {
+            return ConsulDump.Read(_options.DumpFile);
+        }
+        catch (Exception ex) when (ex is ConsulException or IOException or UnauthorizedAccessException)
+        {
+            ConsulLog.DumpUnreadable(_logger, Upstream, _options.DumpFile!, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Writes the applied upstream to the dump file; a failure is logged and changes nothing else.</summary>
+    private void WriteDump(UpstreamOptions? upstream)
+    {
+        if (_options.DumpFile is not { Length: > 0 } path)
+        {
+            return;
+        }
+
+        try
+        {
+            ConsulDump.Write(path, upstream);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            ConsulLog.DumpFailed(_logger, Upstream, path, ex.Message);
+        }
     }
 
     private static ClusterOptions Level(List<ServerOptions> servers)

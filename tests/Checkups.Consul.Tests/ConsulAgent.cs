@@ -13,10 +13,13 @@ namespace Checkups.Consul.Tests;
 /// and stopped by its PID. The binary comes from <c>CHECKUPS_CONSUL</c> or the <c>.tools/consul</c> folder that
 /// <c>./test.sh</c> fills from Debian bullseye's consul package.
 /// </summary>
-public sealed class ConsulAgent : IAsyncLifetime
+public class ConsulAgent : IAsyncLifetime
 {
     private ServerProcess? _process;
     private string? _directory;
+
+    /// <summary>Gets the ACL master token when the agent denies by default; <see langword="null"/> without ACLs.</summary>
+    public virtual string? MasterToken => null;
 
     public int HttpPort { get; private set; }
 
@@ -41,29 +44,51 @@ public sealed class ConsulAgent : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        await StopAsync();
+        Http.Dispose();
+    }
+
+    /// <summary>Stops the agent by its PID; its data (in memory) is gone.</summary>
+    public async Task StopAsync()
+    {
         if (_process is not null)
         {
             await _process.DisposeAsync();
+            _process = null;
         }
 
         if (_directory is not null)
         {
             Directory.Delete(_directory, recursive: true);
+            _directory = null;
         }
-
-        Http.Dispose();
     }
+
+    /// <summary>Starts a new agent on the same HTTP port, with empty data: its index starts again from the beginning.</summary>
+    public Task RestartAsync() => StartOnceAsync(HttpPort);
 
     public async Task PutAsync(string key, string value)
     {
-        using var response = await Http.PutAsync($"{Address}/v1/kv/{key}", new StringContent(value, Encoding.UTF8));
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"{Address}/v1/kv/{key}") { Content = new StringContent(value, Encoding.UTF8) };
+        using var response = await SendAsync(request);
         response.EnsureSuccessStatusCode();
     }
 
     public async Task DeleteAsync(string key)
     {
-        using var response = await Http.DeleteAsync($"{Address}/v1/kv/{key}");
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"{Address}/v1/kv/{key}");
+        using var response = await SendAsync(request);
         response.EnsureSuccessStatusCode();
+    }
+
+    private Task<HttpResponseMessage> SendAsync(HttpRequestMessage request)
+    {
+        if (MasterToken is { } token)
+        {
+            request.Headers.Add("X-Consul-Token", token);
+        }
+
+        return Http.SendAsync(request);
     }
 
     /// <summary>The consul binary: <c>CHECKUPS_CONSUL</c>, else <c>.tools/consul/usr/bin/consul</c> in a folder above the tests.</summary>
@@ -86,16 +111,19 @@ public sealed class ConsulAgent : IAsyncLifetime
         throw new FileNotFoundException("The consul agent was not found (CHECKUPS_CONSUL, or .tools/consul). Run ./test.sh, which fetches it.");
     }
 
-    private async Task StartOnceAsync()
+    private async Task StartOnceAsync(int? httpPort = null)
     {
         _directory = ServerProcess.NewTempDirectory();
-        HttpPort = ServerProcess.FreePort();
+        HttpPort = httpPort ?? ServerProcess.FreePort();
         string config = Path.Combine(_directory, "agent.json");
+        string acl = MasterToken is { } token
+            ? $$""", "acl": { "enabled": true, "default_policy": "deny", "tokens": { "master": "{{token}}", "agent": "{{token}}" } }"""
+            : string.Empty;
         await File.WriteAllTextAsync(config, $$"""
             {
               "ports": { "http": {{HttpPort}}, "dns": -1, "grpc": -1,
                          "serf_lan": {{ServerProcess.FreePort()}}, "serf_wan": {{ServerProcess.FreePort()}}, "server": {{ServerProcess.FreePort()}} },
-              "disable_update_check": true
+              "disable_update_check": true{{acl}}
             }
             """);
         var process = ServerProcess.Start(Binary(), new List<string> { "agent", "-dev", "-bind=127.0.0.1", "-client=127.0.0.1", "-config-file=" + config });
@@ -119,4 +147,10 @@ public sealed class ConsulAgent : IAsyncLifetime
 
         _process = process;
     }
+}
+
+/// <summary>An agent whose ACLs deny by default; <see cref="MasterToken"/> may do anything.</summary>
+public sealed class ConsulAclAgent : ConsulAgent
+{
+    public override string? MasterToken => "3f1c2a6e-0b7d-4c55-9a1e-7d2c5b8e4f10";
 }
