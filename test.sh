@@ -50,7 +50,9 @@ if [ ! -x "$consul_bin" ]; then
     rm -rf .tools/consul
     mkdir -p .tools/consul
     dpkg-deb -x "$work"/consul_*.deb .tools/consul
-    "$consul_bin" version | head -n 1
+    # Not piped into head: consul would die of SIGPIPE, and pipefail would end the script.
+    consul_version=$("$consul_bin" version)
+    echo "test.sh: ${consul_version%%$'\n'*}"
 fi
 export CHECKUPS_CONSUL="$consul_bin"
 
