@@ -29,7 +29,7 @@ internal static class QuickReport
 
         if (output is null)
         {
-            Console.Error.WriteLine("usage: report --out FILE [--quick | --hostile | --http]");
+            Console.Error.WriteLine("usage: report --out FILE [--quick | --hostile | --http | --consul]");
             return 2;
         }
 
@@ -43,6 +43,14 @@ internal static class QuickReport
             var (floor, _, _, _) = HttpHandlerBench.MeasureAsync(reference: true).GetAwaiter().GetResult();
             Console.WriteLine($"http.handler.rps.ratio {ratio} (plain {plainRps}/s, Checkups {balancedRps}/s), http.handler.extra.bytes {extra}, http.awaiting.rps.ratio {floor}");
             return 0;
+        }
+
+        // --consul: only the propagation through a real Consul agent (CHECKUPS_CONSUL or .tools/consul, as ./test.sh fetches it).
+        if (Array.IndexOf(args, "--consul") > 0)
+        {
+            var propagation = ConsulPropagation.MeasureAsync().GetAwaiter().GetResult();
+            Console.WriteLine(propagation is { } p ? $"consul.propagation.p50.ms {p.P50Ms}, consul.propagation.p99.ms {p.P99Ms}" : "consul.propagation: no agent");
+            return propagation is null ? 1 : 0;
         }
 
         // --hostile: only the heartbeat rounds against misbehaving servers (about half a minute).
@@ -143,6 +151,12 @@ internal static class QuickReport
             metrics.Add(new("http.plain.rps", plainPerSecond, "requests/s"));
             metrics.Add(new("http.handler.rps", balancedPerSecond, "requests/s"));
             metrics.Add(new("http.awaiting.rps.ratio", HttpHandlerBench.MeasureAsync(reference: true).GetAwaiter().GetResult().RpsRatio, "ratio"));
+            if (ConsulPropagation.MeasureAsync().GetAwaiter().GetResult() is { } propagation)
+            {
+                metrics.Add(new("consul.propagation.p50.ms", propagation.P50Ms, "ms"));
+                metrics.Add(new("consul.propagation.p99.ms", propagation.P99Ms, "ms"));
+            }
+
             AddHashing(metrics);
             AddSimulations(metrics);
             var (roundMs, threads) = HeartbeatRound.Measure(1000);

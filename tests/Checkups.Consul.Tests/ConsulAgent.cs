@@ -13,7 +13,7 @@ namespace Checkups.Consul.Tests;
 /// and stopped by its PID. The binary comes from <c>CHECKUPS_CONSUL</c> or the <c>.tools/consul</c> folder that
 /// <c>./test.sh</c> fills from Debian bullseye's consul package.
 /// </summary>
-public class ConsulAgent : IAsyncLifetime
+public partial class ConsulAgent
 {
     private ServerProcess? _process;
     private string? _directory;
