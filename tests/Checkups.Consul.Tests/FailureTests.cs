@@ -11,7 +11,6 @@ namespace Checkups.Consul.Tests;
 /// <summary>What a watch does when Consul goes away, comes back empty, or is only one of several addresses.</summary>
 public sealed class FailureTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
     private readonly ConsulAgent _agent = new();
     private readonly string _folder = ServerProcess.NewTempDirectory();
 
@@ -44,29 +43,6 @@ public sealed class FailureTests : IAsyncLifetime
 
     private static string DeadAddress() => $"http://127.0.0.1:{ServerProcess.FreePort()}";
 
-    private static async Task AppliedAsync(UpstreamRegistry registry, string upstream, Func<Task> change)
-    {
-        var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnChanged(object? sender, UpstreamsChangedEventArgs e)
-        {
-            if (e.Source == "consul:" + upstream)
-            {
-                applied.TrySetResult();
-            }
-        }
-
-        registry.Changed += OnChanged;
-        try
-        {
-            await change();
-            await applied.Task.WaitAsync(Bound);
-        }
-        finally
-        {
-            registry.Changed -= OnChanged;
-        }
-    }
-
     [Fact]
     public async Task ConsulStopped_PicksGoOn_RestartedEmpty_TheLoopResetsAndResyncs()
     {
@@ -93,7 +69,7 @@ public sealed class FailureTests : IAsyncLifetime
         Assert.Equal(8001, registry.SelectPeer("api").Port);
 
         await _agent.RestartAsync();
-        await AppliedAsync(registry, "api", () => _agent.PutAsync("upstreams/api/127.0.0.1:8002", ""));
+        await Applied.AfterAsync(registry, "api", () => _agent.PutAsync("upstreams/api/127.0.0.1:8002", ""));
 
         Assert.Equal(new[] { 8002 }, registry.Get("api").Clusters[0].Servers.Select(s => s.Port));
         Assert.True(watch.LastIndex < before, $"index {watch.LastIndex} after the restart, {before} before");
@@ -109,7 +85,7 @@ public sealed class FailureTests : IAsyncLifetime
             await _agent.PutAsync("upstreams/dumped/127.0.0.1:8001", """{"weight": 5}""");
             await using var watch = new ConsulWatch(registry, Options("dumped"));
             await watch.StartAsync();
-            await AppliedAsync(registry, "dumped", () => _agent.PutAsync("upstreams/dumped/127.0.0.1:8002", ""));
+            await Applied.AfterAsync(registry, "dumped", () => _agent.PutAsync("upstreams/dumped/127.0.0.1:8002", ""));
         }
 
         string dump = Path.Combine(_folder, "dumped.json");
@@ -154,7 +130,7 @@ public sealed class FailureTests : IAsyncLifetime
 
         Assert.Equal(8001, registry.SelectPeer("failover").Port);
         Assert.Null(watch.LastError);
-        await AppliedAsync(registry, "failover", () => _agent.PutAsync("upstreams/failover/127.0.0.1:8002", ""));
+        await Applied.AfterAsync(registry, "failover", () => _agent.PutAsync("upstreams/failover/127.0.0.1:8002", ""));
         Assert.Equal(2, registry.Get("failover").Clusters[0].Servers.Length);
     }
 

@@ -12,7 +12,6 @@ namespace Checkups.Consul.Tests;
 /// <summary>The nginx-upsync-module KV format against a real Consul agent.</summary>
 public sealed class KvPerServerTests : IClassFixture<ConsulAgent>
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
     private readonly ConsulAgent _agent;
 
     public KvPerServerTests(ConsulAgent agent) => _agent = agent;
@@ -26,36 +25,12 @@ public sealed class KvPerServerTests : IClassFixture<ConsulAgent>
         return options;
     }
 
-    /// <summary>Runs <paramref name="change"/> and waits (bounded) until the registry applied a change from the watch.</summary>
-    private static async Task AppliedAsync(UpstreamRegistry registry, string upstream, Func<Task> change)
-    {
-        var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnChanged(object? sender, UpstreamsChangedEventArgs e)
-        {
-            if (e.Source == "consul:" + upstream)
-            {
-                applied.TrySetResult();
-            }
-        }
-
-        registry.Changed += OnChanged;
-        try
-        {
-            await change();
-            await applied.Task.WaitAsync(Bound);
-        }
-        finally
-        {
-            registry.Changed -= OnChanged;
-        }
-    }
-
     private static Dictionary<int, int> Picks(UpstreamRegistry registry, string upstream, int count)
     {
         var picks = new Dictionary<int, int>();
         for (int i = 0; i < count; i++)
         {
-            int port = registry.SelectPeer(upstream)!.Port;
+            int port = registry.SelectPeer(upstream).Port;
             picks[port] = picks.GetValueOrDefault(port) + 1;
         }
 
@@ -73,16 +48,16 @@ public sealed class KvPerServerTests : IClassFixture<ConsulAgent>
         Assert.Equal(new[] { 8001 }, registry.Get("life").Clusters[0].Servers.Select(s => s.Port));
         Assert.Equal("consul:life", registry.GetStatus().Upstreams["life"].Owner);
 
-        await AppliedAsync(registry, "life", () => _agent.PutAsync("upstreams/life/127.0.0.1:8002", """{"weight": 3}"""));
+        await Applied.AfterAsync(registry, "life", () => _agent.PutAsync("upstreams/life/127.0.0.1:8002", """{"weight": 3}"""));
         Assert.Equal(new Dictionary<int, int> { [8001] = 25, [8002] = 75 }, Picks(registry, "life", 100));
 
-        await AppliedAsync(registry, "life", () => _agent.PutAsync("upstreams/life/127.0.0.1:8002", """{"weight": "1"}"""));
+        await Applied.AfterAsync(registry, "life", () => _agent.PutAsync("upstreams/life/127.0.0.1:8002", """{"weight": "1"}"""));
         Assert.Equal(new Dictionary<int, int> { [8001] = 50, [8002] = 50 }, Picks(registry, "life", 100));
 
-        await AppliedAsync(registry, "life", () => _agent.PutAsync("upstreams/life/127.0.0.1:8001", """{"down": 1}"""));
+        await Applied.AfterAsync(registry, "life", () => _agent.PutAsync("upstreams/life/127.0.0.1:8001", """{"down": 1}"""));
         Assert.Equal(new Dictionary<int, int> { [8002] = 20 }, Picks(registry, "life", 20));
 
-        await AppliedAsync(registry, "life", () => _agent.DeleteAsync("upstreams/life/127.0.0.1:8001"));
+        await Applied.AfterAsync(registry, "life", () => _agent.DeleteAsync("upstreams/life/127.0.0.1:8001"));
         Assert.Equal(new[] { 8002 }, registry.Get("life").Clusters[0].Servers.Select(s => s.Port));
         Assert.NotEqual(0UL, watch.LastIndex);
         Assert.Null(watch.LastError);
@@ -102,7 +77,7 @@ public sealed class KvPerServerTests : IClassFixture<ConsulAgent>
         int Share8002() => keys.Count(key => registry.SelectPeer("hashed", key)!.Port == 8002);
         int before = Share8002();
 
-        await AppliedAsync(registry, "hashed", () => _agent.PutAsync("upstreams/hashed/127.0.0.1:8002", """{"weight": 4}"""));
+        await Applied.AfterAsync(registry, "hashed", () => _agent.PutAsync("upstreams/hashed/127.0.0.1:8002", """{"weight": 4}"""));
 
         // Equal weights: about half the keys; weight 4 of 5: about four fifths (upsync needs a restart for this).
         Assert.InRange(before, 800, 1200);

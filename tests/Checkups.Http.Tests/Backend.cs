@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Net;
 using System.Threading;
@@ -50,6 +51,24 @@ public sealed class Backend : IAsyncDisposable
         var backend = new Backend(name);
         await backend.StartOnAsync(0);
         return backend;
+    }
+
+    /// <summary>Starts one backend per name into <paramref name="backends"/>.</summary>
+    public static async Task StartAllAsync(List<Backend> backends, params string[] names)
+    {
+        foreach (string name in names)
+        {
+            backends.Add(await StartAsync(name));
+        }
+    }
+
+    /// <summary>Stops and disposes every backend of <paramref name="backends"/>.</summary>
+    public static async Task DisposeAllAsync(List<Backend> backends)
+    {
+        foreach (var backend in backends)
+        {
+            await backend.DisposeAsync();
+        }
     }
 
     /// <summary>Stops the server (bounded), closing its port.</summary>

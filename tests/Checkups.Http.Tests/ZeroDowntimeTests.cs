@@ -23,21 +23,9 @@ public sealed class ZeroDowntimeTests : IAsyncLifetime
 
     private readonly List<Backend> _backends = new();
 
-    public async Task InitializeAsync()
-    {
-        foreach (string name in new[] { "A", "B", "C" })
-        {
-            _backends.Add(await Backend.StartAsync(name));
-        }
-    }
+    public Task InitializeAsync() => Backend.StartAllAsync(_backends, "A", "B", "C");
 
-    public async Task DisposeAsync()
-    {
-        foreach (var backend in _backends)
-        {
-            await backend.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => Backend.DisposeAllAsync(_backends);
 
     [Fact]
     public async Task SteadyLoad_EachBackendStoppedAndRestarted_NoFailedRequestAndEveryBackendServesAgain()
