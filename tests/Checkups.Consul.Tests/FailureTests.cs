@@ -54,16 +54,13 @@ public sealed class FailureTests : IAsyncLifetime
         }
 
         await _agent.PutAsync("upstreams/api/127.0.0.1:8001", "");
-        var logs = new CapturingLoggerProvider();
-        await using var watch = new ConsulWatch(registry, Options("api"), logger: logs.CreateLogger(ConsulLog.Category));
+        var logs = new WaitingLogger();
+        await using var watch = new ConsulWatch(registry, Options("api"), logger: logs);
         await watch.StartAsync();
         ulong before = watch.LastIndex;
 
         await _agent.StopAsync();
-        for (int i = 0; i < 500 && watch.LastError is null; i++)
-        {
-            await Task.Delay(10);
-        }
+        await logs.WhenLoggedAsync(202);
 
         Assert.NotNull(watch.LastError);
         Assert.Equal(8001, registry.SelectPeer("api").Port);

@@ -126,15 +126,12 @@ public sealed class KvPerServerTests : IClassFixture<ConsulAgent>
     {
         using var registry = EmptyRegistry();
         await _agent.PutAsync("upstreams/emptied/127.0.0.1:8001", "");
-        var logs = new CapturingLoggerProvider();
-        await using var watch = new ConsulWatch(registry, Options("emptied"), logger: logs.CreateLogger(ConsulLog.Category));
+        var logs = new WaitingLogger();
+        await using var watch = new ConsulWatch(registry, Options("emptied"), logger: logs);
         await watch.StartAsync();
 
         await _agent.DeleteAsync("upstreams/emptied/127.0.0.1:8001");
-        for (int i = 0; i < 300 && !logs.Entries.Any(e => e.Id.Id == 204); i++)
-        {
-            await Task.Delay(10);
-        }
+        await logs.WhenLoggedAsync(204);
 
         Assert.Contains(logs.Entries, e => e.Id.Id == 204);
         Assert.Equal(new[] { 8001 }, registry.Get("emptied").Clusters[0].Servers.Select(s => s.Port));
