@@ -215,6 +215,13 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                     stop = CallStopReason.TryLimitReached;
                     continue;
                 }
+                catch
+                {
+                    // Anything else (a request that cannot be sent, a bug below) is not the server's failure: it is
+                    // released without a verdict, and the exception goes to the caller.
+                    lease.Complete(LeaseOutcome.Cancelled);
+                    throw;
+                }
                 finally
                 {
                     // Unregistered first (waiting for a cancel in progress), so a source the caller cancelled is never reused.

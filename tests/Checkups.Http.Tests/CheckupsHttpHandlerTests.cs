@@ -317,6 +317,25 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SendAsync_InnerHandlerThrowsSomethingElse_ReleasedWithoutAVerdictAndRethrown()
+    {
+        using var registry = Registry(upstream => upstream.Try = 3);
+        using var client = new HttpClient(new CheckupsHttpHandler(registry, "api") { InnerHandler = new Throwing() }) { BaseAddress = new Uri("http://api/") };
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetAsync("/"));
+
+        var status = registry.GetStatus().Upstreams["api"].Clusters.SelectMany(c => c.Servers).ToList();
+        Assert.All(status, server => Assert.Equal(0, server.InFlight));
+        Assert.All(status, server => Assert.Equal(0, server.FailCount));
+    }
+
+    private sealed class Throwing : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("not sendable");
+    }
+
+    [Fact]
     public async Task SendAsync_OtherHost_PassesThroughUntouched()
     {
         using var registry = Registry();
