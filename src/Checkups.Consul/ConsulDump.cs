@@ -35,7 +35,7 @@ internal static class ConsulDump
         {
             using (var stream = new FileStream(temporary, create))
             {
-                JsonSerializer.Serialize(stream, upstream, ConsulJsonContext.Default.UpstreamOptions);
+                stream.Write(System.Text.Encoding.UTF8.GetBytes(upstream.ToJson()));
                 stream.Flush(flushToDisk: true);
             }
 
@@ -59,9 +59,7 @@ internal static class ConsulDump
 
         try
         {
-            using var stream = File.OpenRead(path);
-            return JsonSerializer.Deserialize(stream, ConsulJsonContext.Default.UpstreamOptions)
-                ?? throw new ConsulException($"the dump {path} holds null");
+            return UpstreamOptions.FromJson(File.ReadAllBytes(path));
         }
         catch (JsonException ex)
         {

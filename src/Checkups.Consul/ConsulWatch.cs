@@ -302,7 +302,7 @@ public sealed class ConsulWatch : IAsyncDisposable
     }
 
     private static string Fingerprint(UpstreamOptions? upstream) =>
-        upstream is null ? string.Empty : System.Text.Json.JsonSerializer.Serialize(upstream, ConsulJsonContext.Default.UpstreamOptions);
+        upstream?.ToJson() ?? string.Empty;
 
     /// <summary>
     /// Consul hides what a token may not read: without a valid token a KV list under default-deny ACLs is a 404, like an

@@ -9,10 +9,6 @@ namespace Checkups.Configuration;
 /// </summary>
 public sealed class UpstreamOptions
 {
-    /// <summary>A deep copy: every option, servers and clusters included (sources use it to build upstreams from a template).</summary>
-    /// <returns>The copy.</returns>
-    public UpstreamOptions Clone() => OptionsCopy.Of(this);
-
     /// <summary>Gets or sets the balancing mode.</summary>
     /// <value>Default <c>wrr</c> (smooth weighted round robin).</value>
     public string Mode { get; set; } = BalancingModes.WeightedRoundRobin;
@@ -77,4 +73,23 @@ public sealed class UpstreamOptions
     /// <summary>Gets the active health check of this upstream.</summary>
     /// <value>Default a <c>tcp</c> probe, sensibility 1, enabled as <see cref="CheckupsOptions.HeartbeatEnabled"/> says.</value>
     public HeartbeatOptions Heartbeat { get; } = new();
+
+    /// <summary>A deep copy: every option, servers and clusters included (sources use it to build upstreams from a template).</summary>
+    /// <returns>The copy.</returns>
+    public UpstreamOptions Clone() => OptionsCopy.Of(this);
+
+    /// <summary>
+    /// Writes every option as JSON, with the .NET property names: the text is equal for two upstreams exactly when every
+    /// option is equal (sources use it to tell whether a list changed, and to keep a copy on disk).
+    /// </summary>
+    /// <returns>The JSON text.</returns>
+    public string ToJson() => OptionsCopy.Fingerprint(this);
+
+    /// <summary>Reads an upstream written by <see cref="ToJson"/>.</summary>
+    /// <param name="json">The UTF-8 JSON.</param>
+    /// <returns>The upstream (not validated: the registry validates what it applies).</returns>
+    /// <exception cref="System.Text.Json.JsonException">The text is not an upstream.</exception>
+    public static UpstreamOptions FromJson(ReadOnlySpan<byte> json) =>
+        System.Text.Json.JsonSerializer.Deserialize(json, OptionsJsonContext.Default.UpstreamOptions)
+        ?? throw new System.Text.Json.JsonException("the JSON is null, not an upstream");
 }

@@ -67,6 +67,23 @@ public sealed class OptionsCopyTests
     }
 
     [Fact]
+    public void CloneToJsonFromJson_EveryPropertySet_RoundTripsWhole()
+    {
+        var original = new UpstreamOptions();
+        FillEverything(original, 1);
+        string json = original.ToJson();
+
+        var clone = original.Clone();
+        var read = UpstreamOptions.FromJson(System.Text.Encoding.UTF8.GetBytes(json));
+
+        Assert.NotSame(original.Servers[0], clone.Servers[0]);
+        Assert.Equal(json, clone.ToJson());
+        Assert.Equal(json, read.ToJson());
+        Assert.Throws<System.Text.Json.JsonException>(() => UpstreamOptions.FromJson("null"u8));
+        Assert.Throws<System.Text.Json.JsonException>(() => UpstreamOptions.FromJson("{\"Try\": \"many\"}"u8));
+    }
+
+    [Fact]
     public void UpdateServers_KeepsEveryOtherOptionOfTheUpstream()
     {
         var upstream = Upstreams.WithServers(Upstreams.Server(8001));
