@@ -30,11 +30,15 @@ internal sealed class CheckupsConfigurationReader
 
     private readonly IConfigurationRoot? _root;
     private readonly List<string> _errors;
+    private readonly List<KeyValuePair<string, string>>? _fields;
+    private readonly bool _json;
 
-    private CheckupsConfigurationReader(IConfigurationRoot? root, List<string> errors)
+    private CheckupsConfigurationReader(IConfigurationRoot? root, List<string> errors, List<KeyValuePair<string, string>>? fields = null, bool json = false)
     {
         _root = root;
         _errors = errors;
+        _fields = fields;
+        _json = json;
     }
 
     /// <summary>Binds <paramref name="configuration"/> (the Checkups section) into <paramref name="options"/> and records how it went.</summary>
@@ -54,20 +58,46 @@ internal sealed class CheckupsConfigurationReader
         reader.BindObject(children, options, binding.Path);
     }
 
+    /// <summary>
+    /// Binds one upstream read from JSON (<see cref="UpstreamJson"/>): keys match option names ignoring case and
+    /// underscores (<c>max_fails</c> is <c>MaxFails</c>), a number where a time span belongs is seconds, 0 and 1 are
+    /// booleans, and a collection the JSON gives replaces the one in <paramref name="upstream"/>.
+    /// </summary>
+    /// <returns>Every problem, with the option's path relative to the upstream (e.g. <c>Servers:0:Port</c>).</returns>
+    public static List<KeyValuePair<string, string>> BindUpstreamJson(IConfiguration configuration, UpstreamOptions upstream)
+    {
+        var fields = new List<KeyValuePair<string, string>>();
+        var reader = new CheckupsConfigurationReader(null, new List<string>(), fields, json: true);
+        reader.BindObject(configuration.GetChildren(), upstream, string.Empty);
+        return fields;
+    }
+
+    private void Error(string path, string text)
+    {
+        _errors.Add(text);
+        _fields?.Add(new KeyValuePair<string, string>(path, text));
+    }
+
+    private bool Matches(PropertyInfo property, string key) =>
+        _json
+            ? string.Equals(property.Name, key.Replace("_", string.Empty, StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase)
+            : string.Equals(property.Name, key, StringComparison.OrdinalIgnoreCase);
+
     private void BindObject(IEnumerable<IConfigurationSection> children, object target, string path)
     {
         var properties = Properties.GetOrAdd(target.GetType(), static t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance));
         foreach (var child in children)
         {
-            string childPath = Combine(path, child.Key);
-            var property = Array.Find(properties, p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
+            var property = Array.Find(properties, p => Matches(p, child.Key));
             if (property is null)
             {
-                _errors.Add(UnknownKey(childPath, child.Key, properties));
+                string unknownPath = Combine(path, child.Key);
+                Error(unknownPath, UnknownKey(unknownPath, child.Key, properties));
                 continue;
             }
 
-            BindProperty(child, property, target, childPath);
+            // JSON paths name the option as .NET does, whatever spelling the key had.
+            BindProperty(child, property, target, Combine(path, _json ? property.Name : child.Key));
         }
     }
 
@@ -81,19 +111,19 @@ internal sealed class CheckupsConfigurationReader
                 // An object where a value belongs ({"Port": {"x": 1}}), or an empty JSON object: the value is not given.
                 if (section.GetChildren().Any())
                 {
-                    _errors.Add(Invariant($"{path} must be a single value, not a section"));
+                    Error(path, Invariant($"{path} must be a single value, not a section"));
                 }
 
                 return;
             }
 
-            if (TryConvert(section.Value, type, out object? value))
+            if (TryConvert(section.Value, type, _json, out object? value))
             {
                 property.SetValue(target, value);
             }
             else
             {
-                _errors.Add(Invariant($"{path} must be {Describe(type)} (was '{section.Value}')"));
+                Error(path, Invariant($"{path} must be {Describe(type, _json)} (was '{section.Value}')"));
             }
 
             return;
@@ -107,8 +137,21 @@ internal sealed class CheckupsConfigurationReader
 
         if (section.Value is { Length: > 0 } stray)
         {
-            _errors.Add(Invariant($"{path} must be a section, not a single value (was '{stray}')"));
+            Error(path, Invariant($"{path} must be a section, not a single value (was '{stray}')"));
             return;
+        }
+
+        if (_json)
+        {
+            // A collection the JSON gives is the whole collection, not an addition to the template's.
+            if (current is IList given)
+            {
+                given.Clear();
+            }
+            else if (current is IDictionary map)
+            {
+                map.Clear();
+            }
         }
 
         if (current is IList<ServerOptions> servers)
@@ -136,7 +179,7 @@ internal sealed class CheckupsConfigurationReader
             string childPath = Combine(path, child.Key);
             if (!int.TryParse(child.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _))
             {
-                _errors.Add(Invariant($"{childPath} is not a list index (lists are numbered from 0)"));
+                Error(childPath, Invariant($"{childPath} is not a list index (lists are numbered from 0)"));
                 continue;
             }
 
@@ -169,14 +212,14 @@ internal sealed class CheckupsConfigurationReader
         value = null;
         if (IsScalar(element))
         {
-            if (child.Value is not null && TryConvert(child.Value, element, out value))
+            if (child.Value is not null && TryConvert(child.Value, element, _json, out value))
             {
                 return true;
             }
 
-            _errors.Add(child.Value is null
+            Error(path, child.Value is null
                 ? Invariant($"{path} must be a single value, not a section")
-                : Invariant($"{path} must be {Describe(element)} (was '{child.Value}')"));
+                : Invariant($"{path} must be {Describe(element, _json)} (was '{child.Value}')"));
             return false;
         }
 
@@ -189,7 +232,7 @@ internal sealed class CheckupsConfigurationReader
     {
         if (section.Value is { Length: > 0 } stray)
         {
-            _errors.Add(Invariant($"{path} must be a section, not a single value (was '{stray}')"));
+            Error(path, Invariant($"{path} must be a section, not a single value (was '{stray}')"));
             return;
         }
 
@@ -205,7 +248,7 @@ internal sealed class CheckupsConfigurationReader
             string childPath = Combine(path, child.Key);
             if (!int.TryParse(child.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _))
             {
-                _errors.Add(Invariant($"{childPath} is not a list index (lists are numbered from 0)"));
+                Error(childPath, Invariant($"{childPath} is not a list index (lists are numbered from 0)"));
                 continue;
             }
 
@@ -219,13 +262,14 @@ internal sealed class CheckupsConfigurationReader
                     if (child[property.Name] is { } value)
                     {
                         found++;
-                        if (TryConvert(value, property.PropertyType, out object? converted))
+                        if (TryConvert(value, property.PropertyType, _json, out object? converted))
                         {
                             property.SetValue(server, converted);
                         }
                         else
                         {
-                            _errors.Add(Invariant($"{Combine(childPath, property.Name)} must be {Describe(property.PropertyType)} (was '{value}')"));
+                            string valuePath = Combine(childPath, property.Name);
+                            Error(valuePath, Invariant($"{valuePath} must be {Describe(property.PropertyType, _json)} (was '{value}')"));
                         }
                     }
                 }
@@ -239,6 +283,7 @@ internal sealed class CheckupsConfigurationReader
                 server = new ServerOptions();
                 servers[^1] = server;
                 _errors.RemoveAll(e => e.StartsWith(childPath + ":", StringComparison.Ordinal));
+                _fields?.RemoveAll(e => e.Key.StartsWith(childPath + ":", StringComparison.Ordinal));
             }
 
             BindObjectOrCollection(child, server, childPath);
@@ -284,7 +329,7 @@ internal sealed class CheckupsConfigurationReader
         return arguments[^1];
     }
 
-    private static bool TryConvert(string text, Type type, out object? value)
+    private static bool TryConvert(string text, Type type, bool json, out object? value)
     {
         var inner = Nullable.GetUnderlyingType(type);
         if (inner is not null && text.Length == 0)
@@ -307,13 +352,20 @@ internal sealed class CheckupsConfigurationReader
         }
         else if (inner == typeof(bool))
         {
-            ok = bool.TryParse(text, out bool flag);
-            value = flag;
+            // JSON from upsync and Slardar writes flags as 0 and 1.
+            ok = bool.TryParse(text, out bool flag) || (json && text is "0" or "1");
+            value = flag || text == "1";
         }
         else if (inner == typeof(double))
         {
             ok = double.TryParse(text, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out double number);
             value = number;
+        }
+        else if (json && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds))
+        {
+            // The seed's JSON gives times as seconds (fail_timeout 10); a plain number is never days here.
+            ok = double.IsFinite(seconds) && Math.Abs(seconds) <= TimeSpan.MaxValue.TotalSeconds;
+            value = ok ? TimeSpan.FromSeconds(seconds) : TimeSpan.Zero;
         }
         else
         {
@@ -324,13 +376,13 @@ internal sealed class CheckupsConfigurationReader
         return ok;
     }
 
-    private static string Describe(Type type)
+    private static string Describe(Type type, bool json = false)
     {
         var inner = Nullable.GetUnderlyingType(type) ?? type;
         return inner == typeof(int) ? "a whole number"
-            : inner == typeof(bool) ? "true or false"
+            : inner == typeof(bool) ? (json ? "true, false, 0 or 1" : "true or false")
             : inner == typeof(double) ? "a number"
-            : inner == typeof(TimeSpan) ? "a time span such as 00:00:05"
+            : inner == typeof(TimeSpan) ? (json ? "seconds, or a time span such as 00:00:05" : "a time span such as 00:00:05")
             : "text";
     }
 

@@ -118,6 +118,11 @@ internal static class ServerListValidator
                 errors.Add(Invariant($"{serverPath}:Zone must be null or non-empty (was '{zone}')"));
             }
 
+            if (server.UnstableReason is { } reason && string.IsNullOrWhiteSpace(reason))
+            {
+                errors.Add(Invariant($"{serverPath}:UnstableReason must be null or non-empty (was '{reason}')"));
+            }
+
             foreach (var key in server.Metadata.Keys)
             {
                 if (string.IsNullOrWhiteSpace(key))

@@ -33,6 +33,14 @@ public sealed class ServerOptions
     /// <value>Default <see langword="false"/>.</value>
     public bool Down { get; set; }
 
+    /// <summary>
+    /// Gets or sets why the server's source reports it degraded (a Consul check in <c>warning</c>, say), or
+    /// <see langword="null"/> when it does not. An unstable server stays selectable and is reported <c>unstable</c> with this
+    /// message, unless a failure makes it <c>err</c>.
+    /// </summary>
+    /// <value>Default <see langword="null"/>; when set, not empty.</value>
+    public string? UnstableReason { get; set; }
+
     /// <summary>Gets or sets the locality zone of the server, used by local-first balancing.</summary>
     /// <value>Default <see langword="null"/>.</value>
     public string? Zone { get; set; }

@@ -317,6 +317,11 @@ internal sealed class ServerHealth
                 status = HealthStatus.Unstable;
                 message = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fails} recent failure{(fails == 1 ? string.Empty : "s")}");
             }
+            else if (peer.UnstableReason is { } reason)
+            {
+                status = HealthStatus.Unstable;
+                message = reason;
+            }
             else
             {
                 status = heartbeatEnabled ? HealthStatus.Ok : HealthStatus.Unchecked;

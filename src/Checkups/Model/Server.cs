@@ -26,8 +26,10 @@ public sealed class Server
         bool down,
         string? zone,
         IReadOnlyDictionary<string, string> metadata,
-        ServerHealth health)
+        ServerHealth health,
+        string? unstableReason = null)
     {
+        UnstableReason = unstableReason;
         Upstream = upstream;
         Cluster = cluster;
         Index = index;
@@ -69,6 +71,9 @@ public sealed class Server
 
     /// <summary>Gets whether the server is administratively off.</summary>
     public bool Down { get; }
+
+    /// <summary>Gets why the server's source reports it degraded (selectable, reported <c>unstable</c>), or <see langword="null"/>.</summary>
+    public string? UnstableReason { get; }
 
     /// <summary>Gets the locality zone, if any.</summary>
     public string? Zone { get; }

@@ -42,7 +42,7 @@ internal static class UpstreamBuilder
                 }
 
                 var metadata = server.Metadata.Count == 0 ? NoMetadata : server.Metadata.ToFrozenDictionary(StringComparer.Ordinal);
-                peers.Add(new Server(name, clusterName, peers.Count, host, server.Port, server.Weight, server.MaxFails, server.FailTimeout, server.Down, server.Zone, metadata, state));
+                peers.Add(new Server(name, clusterName, peers.Count, host, server.Port, server.Weight, server.MaxFails, server.FailTimeout, server.Down, server.Zone, metadata, state, server.UnstableReason));
             }
 
             servers += peers.Count;

@@ -157,7 +157,22 @@ public sealed partial class UpstreamRegistry : IDisposable
 
     /// <summary>Takes a snapshot of every upstream's servers and of the checker (lua <c>get_status</c>).</summary>
     /// <returns>The snapshot; <see cref="CheckupsStatus.ToJson"/> writes the seed's JSON shape.</returns>
-    public CheckupsStatus GetStatus() => StatusReporter.Read(_store.Current, Heartbeat, _startTime);
+    public CheckupsStatus GetStatus()
+    {
+        var sources = new List<IUpstreamSource>();
+        lock (_subscriptions)
+        {
+            foreach (var subscription in _subscriptions)
+            {
+                if (subscription is SourceSubscription attached)
+                {
+                    sources.Add(attached.Source);
+                }
+            }
+        }
+
+        return StatusReporter.Read(_store.Current, Heartbeat, _startTime, sources);
+    }
 
     /// <summary>Gets the connect, send and read timeouts of an upstream (lua <c>get_ups_timeout</c>).</summary>
     /// <param name="upstream">The upstream name.</param>

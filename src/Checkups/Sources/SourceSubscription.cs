@@ -32,6 +32,8 @@ internal sealed class SourceSubscription : IDisposable
 
     public string Name => _source.Name;
 
+    public IUpstreamSource Source => _source;
+
     public void Dispose()
     {
         IDisposable? registration;

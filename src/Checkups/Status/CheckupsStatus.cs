@@ -20,8 +20,10 @@ public sealed class CheckupsStatus
         DateTimeOffset? lastCheckTime,
         bool heartbeatAlive,
         DateTimeOffset startTime,
-        long configVersion)
+        long configVersion,
+        IReadOnlyDictionary<string, SourceState>? sources = null)
     {
+        Sources = sources ?? new Dictionary<string, SourceState>();
         Upstreams = upstreams;
         LastCheckTime = lastCheckTime;
         HeartbeatAlive = heartbeatAlive;
@@ -31,6 +33,9 @@ public sealed class CheckupsStatus
 
     /// <summary>Gets the upstreams by name.</summary>
     public IReadOnlyDictionary<string, UpstreamStatus> Upstreams { get; }
+
+    /// <summary>Gets every attached source (a Consul watch…) by name: what it owns and, when it reports one, how its feed is doing.</summary>
+    public IReadOnlyDictionary<string, SourceState> Sources { get; }
 
     /// <summary>Gets when the active health check last finished a round; <see langword="null"/> before the first.</summary>
     public DateTimeOffset? LastCheckTime { get; }
@@ -57,4 +62,24 @@ public sealed class CheckupsStatus
 
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
+}
+
+/// <summary>One attached source in the status: the upstreams it owns and the state it reports.</summary>
+public sealed class SourceState
+{
+    internal SourceState(string name, IReadOnlyList<string> upstreams, Sources.SourceStatus? status)
+    {
+        Name = name;
+        Upstreams = upstreams;
+        Status = status;
+    }
+
+    /// <summary>Gets the source's name (the owner shown on its upstreams).</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the names of the upstreams the source owns now.</summary>
+    public IReadOnlyList<string> Upstreams { get; }
+
+    /// <summary>Gets what the source reports of its feed, or <see langword="null"/> when it does not implement <see cref="Sources.IUpstreamSourceStatus"/>.</summary>
+    public Sources.SourceStatus? Status { get; }
 }

@@ -77,6 +77,42 @@ internal sealed class CheckupsStatusJsonConverter : JsonConverter<CheckupsStatus
         }
 
         writer.WriteEndObject();
+        writer.WriteStartObject("sources");
+        foreach (var (name, source) in status.Sources)
+        {
+            writer.WriteStartObject(name);
+            writer.WriteStartArray("upstreams");
+            foreach (string upstream in source.Upstreams)
+            {
+                writer.WriteStringValue(upstream);
+            }
+
+            writer.WriteEndArray();
+            if (source.Status is { } state)
+            {
+                if (state.LastSuccess is { } success)
+                {
+                    writer.WriteString("last_success", success);
+                }
+                else
+                {
+                    writer.WriteNull("last_success");
+                }
+
+                writer.WriteString("last_error", state.LastError);
+                foreach (var (key, value) in state.Fields)
+                {
+                    if (key is not ("upstreams" or "last_success" or "last_error"))
+                    {
+                        writer.WriteString(key, value);
+                    }
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
         writer.WriteEndObject();
     }
 }

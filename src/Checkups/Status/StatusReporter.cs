@@ -8,7 +8,7 @@ namespace Checkups.Status;
 /// <summary>Reads the store, every server's live state and the heartbeat's own state into one <see cref="CheckupsStatus"/>.</summary>
 internal static class StatusReporter
 {
-    public static CheckupsStatus Read(StoreState state, HeartbeatState heartbeat, DateTimeOffset startTime)
+    public static CheckupsStatus Read(StoreState state, HeartbeatState heartbeat, DateTimeOffset startTime, IReadOnlyList<Sources.IUpstreamSource>? sources = null)
     {
         var result = new SortedDictionary<string, UpstreamStatus>(StringComparer.OrdinalIgnoreCase);
         foreach (var upstream in state.Upstreams.Values)
@@ -28,6 +28,39 @@ internal static class StatusReporter
             result.Add(upstream.Name, new UpstreamStatus(upstream.Name, upstream.Mode, upstream.Version, upstream.Owner, upstream.HasNamedClusters, clusters));
         }
 
-        return new CheckupsStatus(result, heartbeat.LastCheckTime, heartbeat.Alive, startTime, state.Version);
+        var attached = new SortedDictionary<string, SourceState>(StringComparer.Ordinal);
+        foreach (var source in sources ?? Array.Empty<Sources.IUpstreamSource>())
+        {
+            var owned = new List<string>();
+            foreach (var upstream in result.Values)
+            {
+                if (upstream.Owner == source.Name)
+                {
+                    owned.Add(upstream.Name);
+                }
+            }
+
+            attached[source.Name] = new SourceState(source.Name, owned, ReadSource(source));
+        }
+
+        return new CheckupsStatus(result, heartbeat.LastCheckTime, heartbeat.Alive, startTime, state.Version, attached);
+    }
+
+    /// <summary>What a source reports; a source whose report throws is shown with that error, and the status is still taken.</summary>
+    private static Sources.SourceStatus? ReadSource(Sources.IUpstreamSource source)
+    {
+        if (source is not Sources.IUpstreamSourceStatus reporting)
+        {
+            return null;
+        }
+
+        try
+        {
+            return reporting.GetSourceStatus();
+        }
+        catch (Exception ex)
+        {
+            return new Sources.SourceStatus(null, "the source's status failed: " + ex.Message);
+        }
     }
 }

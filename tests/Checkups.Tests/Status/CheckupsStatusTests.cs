@@ -1,4 +1,10 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Checkups.Sources;
+using Checkups.Status;
+using Microsoft.Extensions.Primitives;
 using System.Text.Json;
 using Checkups.Configuration;
 using Checkups.Execution;
@@ -62,6 +68,64 @@ public sealed class CheckupsStatusTests
         first.Complete(LeaseOutcome.Success);
         second.Complete(LeaseOutcome.Cancelled);
         Assert.Equal(0, registry.GetStatus().Upstreams["api"].Clusters[0].Servers[0].InFlight);
+    }
+
+    [Fact]
+    public void GetStatus_ServerUnstableBySource_IsSelectableAndReportedUnstableWithItsReason()
+    {
+        var flagged = Upstreams.Server(8002);
+        flagged.UnstableReason = "Consul check 'ttl' is warning";
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(Upstreams.Server(8001), flagged));
+
+        var ports = Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port).ToHashSet();
+        var status = Upstreams.StatusOf(registry, 8002);
+
+        Assert.Contains(8002, ports);
+        Assert.Equal((HealthStatus.Unstable, "Consul check 'ttl' is warning"), (status.Status, status.Message));
+        Assert.Equal(HealthStatus.Ok, Upstreams.StatusOf(registry, 8001).Status);
+        registry.Update("api", Upstreams.WithServers(Upstreams.Server(8001), Upstreams.Server(8002)));
+        Assert.Equal(HealthStatus.Ok, Upstreams.StatusOf(registry, 8002).Status);
+    }
+
+    [Fact]
+    public void GetStatus_AttachedSources_ListsEachWithItsUpstreamsAndReportedState()
+    {
+        var options = new CheckupsOptions();
+        using var registry = new UpstreamRegistry(options, new ManualTimeProvider());
+        var at = new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
+        var reporting = new ReportingSource("feed", "api", new SourceStatus(at, "timed out", new Dictionary<string, string> { ["last_index"] = "42" }));
+        var silent = new FixedSource("plain", "web");
+        using var first = registry.AddSource(reporting);
+        using var second = registry.AddSource(silent);
+
+        var status = registry.GetStatus();
+        using var json = JsonDocument.Parse(status.ToJson());
+        var feed = json.RootElement.GetProperty("sources").GetProperty("feed");
+
+        Assert.Equal(new[] { "api" }, status.Sources["feed"].Upstreams);
+        Assert.Equal((at, "timed out"), (status.Sources["feed"].Status!.LastSuccess, status.Sources["feed"].Status!.LastError));
+        Assert.Null(status.Sources["plain"].Status);
+        Assert.Equal("api", feed.GetProperty("upstreams")[0].GetString());
+        Assert.Equal(at, feed.GetProperty("last_success").GetDateTimeOffset());
+        Assert.Equal("timed out", feed.GetProperty("last_error").GetString());
+        Assert.Equal("42", feed.GetProperty("last_index").GetString());
+        Assert.False(json.RootElement.GetProperty("sources").GetProperty("plain").TryGetProperty("last_error", out _));
+    }
+
+    /// <summary>A source holding one upstream that reports nothing of its feed.</summary>
+    private class FixedSource(string name, string upstream) : IUpstreamSource
+    {
+        public string Name { get; } = name;
+
+        public UpstreamSourceSnapshot GetSnapshot() => new(
+            new Dictionary<string, UpstreamOptions> { [upstream] = Upstreams.WithServers(Upstreams.Server(8001)) },
+            new CancellationChangeToken(CancellationToken.None));
+    }
+
+    /// <summary>A source holding one upstream that reports a fixed state.</summary>
+    private sealed class ReportingSource(string name, string upstream, SourceStatus state) : FixedSource(name, upstream), IUpstreamSourceStatus
+    {
+        public SourceStatus GetSourceStatus() => state;
     }
 
     [Fact]
