@@ -10,6 +10,31 @@ public enum ConsulWatchKind
 {
     /// <summary>One key per server under <c>{KeyPrefix}{upstream}/</c>, as nginx-upsync-module reads them.</summary>
     KvPerServer,
+
+    /// <summary>
+    /// One key, <c>{KeyPrefix}{upstream}</c>, holding the whole upstream as JSON (Slardar's format, read by
+    /// <see cref="UpstreamJson"/> over <see cref="ConsulOptions.Template"/>); an invalid value is rejected whole.
+    /// </summary>
+    KvPerUpstream,
+
+    /// <summary>
+    /// The instances of a service and their checks (<c>/v1/health/service/{service}</c>): a critical check makes an
+    /// instance down, a warning makes it <see cref="ConsulOptions.WarningAs"/>.
+    /// </summary>
+    ServiceHealth,
+}
+
+/// <summary>What a service instance whose worst check is <c>warning</c> becomes.</summary>
+public enum ConsulWarningAs
+{
+    /// <summary>Selectable, reported <c>unstable</c> with the check's name.</summary>
+    Unstable,
+
+    /// <summary>Not selectable, as a critical check.</summary>
+    Down,
+
+    /// <summary>As a passing one.</summary>
+    Passing,
 }
 
 /// <summary>One Consul watch: the upstream it feeds, what it reads, and how it talks to Consul.</summary>
@@ -21,6 +46,18 @@ public sealed class ConsulOptions
     /// <summary>Gets or sets what is read.</summary>
     /// <value>Default <see cref="ConsulWatchKind.KvPerServer"/>.</value>
     public ConsulWatchKind Kind { get; set; } = ConsulWatchKind.KvPerServer;
+
+    /// <summary>Gets or sets the Consul service read by <see cref="ConsulWatchKind.ServiceHealth"/>.</summary>
+    /// <value>Default <see langword="null"/>: the upstream's name.</value>
+    public string? Service { get; set; }
+
+    /// <summary>Gets or sets the <c>Service.Meta</c> key whose value is an instance's zone (for local-first balancing).</summary>
+    /// <value>Default <c>zone</c>; <see langword="null"/> reads no zone.</value>
+    public string? ZoneMetaKey { get; set; } = "zone";
+
+    /// <summary>Gets or sets what an instance whose worst check is <c>warning</c> becomes.</summary>
+    /// <value>Default <see cref="ConsulWarningAs.Unstable"/>.</value>
+    public ConsulWarningAs WarningAs { get; set; } = ConsulWarningAs.Unstable;
 
     /// <summary>Gets or sets the KV prefix the upstream's keys live under.</summary>
     /// <value>Default <c>upstreams/</c>.</value>
@@ -86,6 +123,9 @@ public sealed class ConsulOptions
     /// <value>Default 10 seconds.</value>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Gets the service a <see cref="ConsulWatchKind.ServiceHealth"/> watch reads.</summary>
+    internal string ServiceName => Service ?? Upstream;
+
     /// <summary>Gets the source name this watch shows as owner: <c>consul:{upstream}</c>.</summary>
     public string SourceName => "consul:" + Upstream;
 
@@ -99,9 +139,19 @@ public sealed class ConsulOptions
             errors.Add("Upstream is required");
         }
 
-        if (Kind is not ConsulWatchKind.KvPerServer)
+        if (!Enum.IsDefined(Kind))
         {
             errors.Add($"Kind {Kind} is not a watch kind");
+        }
+
+        if (!Enum.IsDefined(WarningAs))
+        {
+            errors.Add($"WarningAs {WarningAs} is not a choice");
+        }
+
+        if (Service is { } service && string.IsNullOrWhiteSpace(service))
+        {
+            errors.Add("Service must be null (the upstream's name) or non-empty");
         }
 
         if (Wait < TimeSpan.FromSeconds(1) || Wait > TimeSpan.FromMinutes(10))

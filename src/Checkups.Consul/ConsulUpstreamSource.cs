@@ -7,7 +7,7 @@ using Microsoft.Extensions.Primitives;
 namespace Checkups.Consul;
 
 /// <summary>The source a watch feeds: it owns one upstream, or nothing while Consul has not given a usable list.</summary>
-internal sealed class ConsulUpstreamSource : IUpstreamSource, System.IDisposable
+internal sealed class ConsulUpstreamSource : IUpstreamSource, IUpstreamSourceStatus, System.IDisposable
 {
     private static readonly IReadOnlyDictionary<string, UpstreamOptions> Nothing = new Dictionary<string, UpstreamOptions>();
 
@@ -16,11 +16,16 @@ internal sealed class ConsulUpstreamSource : IUpstreamSource, System.IDisposable
     private IReadOnlyDictionary<string, UpstreamOptions> _upstreams = Nothing;
     private CancellationTokenSource _changed = new();
 
-    public ConsulUpstreamSource(string name, string upstream)
+    private readonly System.Func<SourceStatus> _status;
+
+    public ConsulUpstreamSource(string name, string upstream, System.Func<SourceStatus> status)
     {
         Name = name;
         _upstream = upstream;
+        _status = status;
     }
+
+    public SourceStatus GetSourceStatus() => _status();
 
     public string Name { get; }
 

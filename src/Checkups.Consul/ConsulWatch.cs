@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
@@ -57,9 +58,13 @@ public sealed class ConsulWatch : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _client = new ConsulClient(options, _time);
-        _source = new ConsulUpstreamSource(options.SourceName, options.Upstream);
-        _keyPrefix = options.KeyPrefix + options.Upstream + "/";
-        _path = "v1/kv/" + EscapePath(_keyPrefix) + "?recurse";
+        _source = new ConsulUpstreamSource(options.SourceName, options.Upstream, SourceStatus);
+        (_keyPrefix, _path) = options.Kind switch
+        {
+            ConsulWatchKind.KvPerUpstream => (options.KeyPrefix + options.Upstream, "v1/kv/" + EscapePath(options.KeyPrefix + options.Upstream)),
+            ConsulWatchKind.ServiceHealth => (string.Empty, "v1/health/service/" + Uri.EscapeDataString(options.ServiceName)),
+            _ => (options.KeyPrefix + options.Upstream + "/", "v1/kv/" + EscapePath(options.KeyPrefix + options.Upstream + "/") + "?recurse"),
+        };
         _tokensAt = _time.GetTimestamp();
     }
 
@@ -244,33 +249,28 @@ public sealed class ConsulWatch : IAsyncDisposable
         }
 
         var warnings = new List<string>();
-        var (primary, backup) = response.Status == HttpStatusCode.NotFound
-            ? (new List<ServerOptions>(), new List<ServerOptions>())
-            : UpsyncKvParser.Parse(response.Body, _keyPrefix, warnings);
+        string? rejected = null;
+        var upstream = response.Status == HttpStatusCode.NotFound ? null
+            : _options.Kind switch
+            {
+                ConsulWatchKind.KvPerUpstream => ReadUpstreamKey(response.Body, out rejected),
+                ConsulWatchKind.ServiceHealth => WithServers(ServiceHealthParser.Parse(response.Body, _options, warnings), null),
+                _ => ReadServerKeys(response.Body, warnings),
+            };
         foreach (string warning in warnings)
         {
             ConsulLog.ValueWarning(_logger, Upstream, warning);
         }
 
-        UpstreamOptions? upstream = null;
-        if (primary.Count + backup.Count > 0)
+        if (rejected is not null)
         {
-            upstream = _options.Template.Clone();
-            if (backup.Count == 0 || primary.Count == 0)
-            {
-                // One level: the servers, or only backups (then they are all there is).
-                foreach (var server in primary.Count > 0 ? primary : backup)
-                {
-                    upstream.Servers.Add(server);
-                }
-            }
-            else
-            {
-                upstream.Clusters.Add(Level(primary));
-                upstream.Clusters.Add(Level(backup));
-            }
+            // The value is not an upstream: rejected whole, and the last good one stays.
+            ConsulLog.ValueRejected(_logger, Upstream, _keyPrefix, response.Index, rejected);
+            Failed($"the value of '{_keyPrefix}' at index {response.Index} was rejected: {rejected}");
+            return next;
         }
-        else if (!_options.AllowEmpty && _published is not null)
+
+        if (upstream is null && !_options.AllowEmpty && _published is not null)
         {
             ConsulLog.EmptyKept(_logger, Upstream);
             return next;
@@ -287,7 +287,7 @@ public sealed class ConsulWatch : IAsyncDisposable
         if (!attached || _applied)
         {
             _published = fingerprint;
-            ConsulLog.Applied(_logger, Upstream, primary.Count + backup.Count, response.Index, response.Agent);
+            ConsulLog.Applied(_logger, Upstream, CountServers(upstream), response.Index, response.Agent);
             if (attached)
             {
                 WriteDump(upstream);
@@ -296,9 +296,107 @@ public sealed class ConsulWatch : IAsyncDisposable
         else
         {
             ConsulLog.Rejected(_logger, Upstream, response.Index);
+            Failed($"the list at index {response.Index} was rejected by the registry (see its log)");
         }
 
         return next;
+    }
+
+    /// <summary>KV per server: level 1, and level 2 for <c>backup</c> servers; <see langword="null"/> when no key is a server.</summary>
+    private UpstreamOptions? ReadServerKeys(byte[] body, List<string> warnings)
+    {
+        var (primary, backup) = UpsyncKvParser.Parse(body, _keyPrefix, warnings);
+
+        // One level: the servers, or only backups (then they are all there is).
+        return primary.Count > 0 && backup.Count > 0
+            ? WithServers(primary, backup)
+            : WithServers(primary.Count > 0 ? primary : backup, null);
+    }
+
+    /// <summary>The template with these servers (a second level when given); <see langword="null"/> when there are none.</summary>
+    private UpstreamOptions? WithServers(List<ServerOptions> servers, List<ServerOptions>? backup)
+    {
+        if (servers.Count == 0)
+        {
+            return null;
+        }
+
+        var upstream = _options.Template.Clone();
+        if (backup is null)
+        {
+            foreach (var server in servers)
+            {
+                upstream.Servers.Add(server);
+            }
+        }
+        else
+        {
+            upstream.Clusters.Add(Level(servers));
+            upstream.Clusters.Add(Level(backup));
+        }
+
+        return upstream;
+    }
+
+    /// <summary>KV per upstream: the key's JSON over the template; <see langword="null"/> when the key is empty.</summary>
+    private UpstreamOptions? ReadUpstreamKey(byte[] body, out string? rejected)
+    {
+        rejected = null;
+        byte[]? value = null;
+        using (var document = System.Text.Json.JsonDocument.Parse(body))
+        {
+            if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Array)
+            {
+                throw new ConsulException("the KV answer is not a JSON array");
+            }
+
+            foreach (var entry in document.RootElement.EnumerateArray())
+            {
+                if (entry.TryGetProperty("Key", out var key) && key.ValueKind == System.Text.Json.JsonValueKind.String && key.GetString() == _keyPrefix)
+                {
+                    value = entry.TryGetProperty("Value", out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetBytesFromBase64() : null;
+                }
+            }
+        }
+
+        if (value is null || value.AsSpan().Trim(" \t\r\n"u8).IsEmpty)
+        {
+            return null;
+        }
+
+        var read = UpstreamJson.Read(value, _options.Template);
+        if (read.Upstream is null)
+        {
+            rejected = string.Join("; ", read.Errors.Select(e => e.Message).Take(10));
+            return null;
+        }
+
+        if (CountServers(read.Upstream) == 0)
+        {
+            rejected = "the upstream has no servers (give servers, or clusters)";
+            return null;
+        }
+
+        return read.Upstream;
+    }
+
+    private static int CountServers(UpstreamOptions? upstream) =>
+        upstream is null ? 0
+            : upstream.Servers.Count + upstream.Clusters.Sum(c => c.Servers.Count) + upstream.NamedClusters.Values.Sum(c => c.Servers.Count);
+
+    /// <summary>What the status shows of this watch: never the token.</summary>
+    private Checkups.Sources.SourceStatus SourceStatus()
+    {
+        lock (_statusGate)
+        {
+            var fields = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["kind"] = _options.Kind.ToString(),
+                ["last_index"] = _lastIndex.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["reads"] = "/" + _path.Split('?')[0],
+            };
+            return new Checkups.Sources.SourceStatus(_lastSuccess, _lastError, fields);
+        }
     }
 
     private static string Fingerprint(UpstreamOptions? upstream) =>
@@ -311,7 +409,7 @@ public sealed class ConsulWatch : IAsyncDisposable
     /// </summary>
     private async Task CheckAccessAsync(ConsulResponse response, CancellationToken cancellationToken)
     {
-        if (response.Status != HttpStatusCode.NotFound || _accessChecked)
+        if (_accessChecked || !(response.Status == HttpStatusCode.NotFound || response.Body.AsSpan().Trim(" \t\r\n"u8).SequenceEqual("[]"u8)))
         {
             return;
         }

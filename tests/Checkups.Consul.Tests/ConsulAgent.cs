@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Net.Http;
+using System.Net.Http.Json;
 using System.Text;
 using System.Threading.Tasks;
 using Checkups.Tests.TestUtilities;
@@ -77,6 +78,33 @@ public partial class ConsulAgent
     public async Task DeleteAsync(string key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Delete, $"{Address}/v1/kv/{key}");
+        using var response = await SendAsync(request);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Registers a service instance on this agent with a TTL check <c>{id}-ttl</c>, passing at first.</summary>
+    public async Task RegisterServiceAsync(string id, string name, int port, string? address = "127.0.0.1", string[]? tags = null, IDictionary<string, string>? meta = null, int passingWeight = 1)
+    {
+        var body = new Dictionary<string, object?>
+        {
+            ["ID"] = id,
+            ["Name"] = name,
+            ["Address"] = address,
+            ["Port"] = port,
+            ["Tags"] = tags ?? Array.Empty<string>(),
+            ["Meta"] = meta ?? new Dictionary<string, string>(),
+            ["Weights"] = new Dictionary<string, int> { ["Passing"] = passingWeight, ["Warning"] = 1 },
+            ["Check"] = new Dictionary<string, string> { ["CheckID"] = id + "-ttl", ["Name"] = id + " ttl", ["TTL"] = "10m", ["Status"] = "passing" },
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"{Address}/v1/agent/service/register") { Content = JsonContent.Create(body) };
+        using var response = await SendAsync(request);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Sets a TTL check: <c>pass</c>, <c>warn</c> or <c>fail</c>.</summary>
+    public async Task SetCheckAsync(string checkId, string verdict)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"{Address}/v1/agent/check/{verdict}/{Uri.EscapeDataString(checkId)}");
         using var response = await SendAsync(request);
         response.EnsureSuccessStatusCode();
     }
