@@ -153,6 +153,12 @@ internal sealed class TryLoop
         peer.Health.CallEnded();
         if (!cluster.Selector.ObservesCalls)
         {
+            if (!failed && elapsed is { } given)
+            {
+                // The caller measured the call: the status shows it, at no clock read of ours.
+                peer.Health.RecordLatency(Math.Max(0, (long)(given.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond))));
+            }
+
             Record(upstream, cluster, peer, new CallOutcome(failed, 0));
             return;
         }
@@ -160,6 +166,11 @@ internal sealed class TryLoop
         long duration = elapsed is { } measured
             ? Math.Max(0, (long)(measured.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond)))
             : _time.GetTimestamp() - started;
+        if (!failed)
+        {
+            peer.Health.RecordLatency(duration);
+        }
+
         Record(upstream, cluster, peer, new CallOutcome(failed, duration, Started: true));
     }
 
@@ -180,11 +191,19 @@ internal sealed class TryLoop
     private void End(Upstream upstream, Cluster cluster, Server peer, bool failed, long attemptStarted)
     {
         peer.Health.CallEnded();
-        Record(
-            upstream,
-            cluster,
-            peer,
-            cluster.Selector.ObservesCalls ? new CallOutcome(failed, _time.GetTimestamp() - attemptStarted, Started: true) : new CallOutcome(failed, 0));
+        if (!cluster.Selector.ObservesCalls)
+        {
+            Record(upstream, cluster, peer, new CallOutcome(failed, 0));
+            return;
+        }
+
+        long duration = _time.GetTimestamp() - attemptStarted;
+        if (!failed)
+        {
+            peer.Health.RecordLatency(duration);
+        }
+
+        Record(upstream, cluster, peer, new CallOutcome(failed, duration, Started: true));
     }
 
     /// <summary>The caller cancelled: not a failure, but no longer in flight, and a selector that counts calls must hear of it.</summary>

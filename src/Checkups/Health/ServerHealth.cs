@@ -28,6 +28,7 @@ internal sealed class ServerHealth
     private DateTimeOffset _lastModified;
     private string? _errMessage;
     private int _inFlight;
+    private long _recentLatency;
 
     // Active (heartbeat) state: written by the heartbeat round under the gate, read lock-free by picks (_activeErr).
     private int _activeErr;
@@ -73,6 +74,26 @@ internal sealed class ServerHealth
     public PeakEwma Latency { get; } = new();
 
     public void CallStarted() => Interlocked.Increment(ref _inFlight);
+
+    /// <summary>
+    /// Folds a successful call's duration into the recent latency shown in the status: an exponential average over about
+    /// the last eight calls. Racing writers may drop a sample, which a display average can afford.
+    /// </summary>
+    public void RecordLatency(long timestampTicks)
+    {
+        long previous = Volatile.Read(ref _recentLatency);
+        Volatile.Write(ref _recentLatency, previous == 0 ? Math.Max(1, timestampTicks) : Math.Max(1, previous + ((timestampTicks - previous) / 8)));
+    }
+
+    /// <summary>Gets the recent latency in milliseconds, or <see langword="null"/> when no call reported one.</summary>
+    public double? RecentLatencyMs
+    {
+        get
+        {
+            long ticks = Volatile.Read(ref _recentLatency);
+            return ticks == 0 ? null : Math.Round(ticks * 1000.0 / _time.TimestampFrequency, 3);
+        }
+    }
 
     public void CallEnded() => Interlocked.Decrement(ref _inFlight);
 
@@ -337,7 +358,8 @@ internal sealed class ServerHealth
                 peer.MaxFails,
                 peer.FailTimeout,
                 InFlight,
-                _fields);
+                _fields,
+                RecentLatencyMs);
         }
     }
 

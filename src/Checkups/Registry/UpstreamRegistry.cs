@@ -155,6 +155,33 @@ public sealed partial class UpstreamRegistry : IDisposable
         }
     }
 
+    /// <summary>
+    /// Adds a source that writes when told to (<see cref="UpstreamWriter"/>), as the run-time API does, under its own name:
+    /// the admin API is one. Upstreams it creates are owned by that name.
+    /// </summary>
+    /// <param name="sourceName">The writer's source name; unique among sources and writers, and not <c>configuration</c> or <c>runtime</c>.</param>
+    /// <returns>The writer; disposing it gives the name back.</returns>
+    /// <exception cref="ArgumentException">Another source or writer has the name.</exception>
+    public UpstreamWriter AddWriter(string sourceName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sourceName);
+        lock (_sourceNames)
+        {
+            if (!_sourceNames.Add(sourceName))
+            {
+                throw new ArgumentException($"A source named '{sourceName}' is already attached (or the name is reserved).", nameof(sourceName));
+            }
+        }
+
+        return new UpstreamWriter(_store, sourceName, name =>
+        {
+            lock (_sourceNames)
+            {
+                _sourceNames.Remove(name);
+            }
+        });
+    }
+
     /// <summary>Takes a snapshot of every upstream's servers and of the checker (lua <c>get_status</c>).</summary>
     /// <returns>The snapshot; <see cref="CheckupsStatus.ToJson"/> writes the seed's JSON shape.</returns>
     public CheckupsStatus GetStatus()

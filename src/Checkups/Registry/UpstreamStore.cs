@@ -176,6 +176,25 @@ internal sealed class UpstreamStore
         }
     }
 
+    /// <summary>Builds one upstream from a copy of the current options (null when there is none) and applies it, under the write lock.</summary>
+    public void Change(string owner, string name, Func<UpstreamOptions?, UpstreamOptions> build, string prefix)
+    {
+        try
+        {
+            lock (_writeGate)
+            {
+                var existing = CheckOwner(owner, name);
+                var next = build(existing is null ? null : OptionsCopy.Of(existing.Source))
+                    ?? throw new InvalidOperationException("The change returned no upstream.");
+                Apply(owner, name, OptionsCopy.Of(next), prefix);
+            }
+        }
+        finally
+        {
+            RaiseEvents();
+        }
+    }
+
     /// <summary>Removes one upstream <paramref name="owner"/> owns; returns whether it existed.</summary>
     public bool Remove(string owner, string name)
     {

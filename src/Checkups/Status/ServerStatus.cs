@@ -17,8 +17,10 @@ public sealed class ServerStatus
         int maxFails,
         TimeSpan failTimeout,
         int inFlight,
-        IReadOnlyDictionary<string, string> fields)
+        IReadOnlyDictionary<string, string> fields,
+        double? latencyMs = null)
     {
+        LatencyMs = latencyMs;
         Server = server;
         Status = status;
         Message = message;
@@ -38,7 +40,7 @@ public sealed class ServerStatus
 
     private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
     {
-        "server", "status", "msg", "lastmodified", "fail_num", "weight", "max_fails", "fail_timeout", "in_flight",
+        "server", "status", "msg", "lastmodified", "fail_num", "weight", "max_fails", "fail_timeout", "in_flight", "latency_ms",
     };
 
     /// <summary>Gets the server key, <c>upstream:host:port</c>.</summary>
@@ -76,6 +78,14 @@ public sealed class ServerStatus
     /// <summary>Gets the number of calls to the server in flight when the status was read (leases not yet completed).</summary>
     [JsonPropertyName("in_flight")]
     public int InFlight { get; }
+
+    /// <summary>
+    /// Gets the recent latency of successful calls in milliseconds (an average over about the last eight), or
+    /// <see langword="null"/> when no call reported a duration: leases completed with an elapsed time and Checkups.Http
+    /// report one; <c>ExecuteAsync</c> reports one in the modes that time calls (fastest, least requests, p2c, bounded).
+    /// </summary>
+    [JsonPropertyName("latency_ms")]
+    public double? LatencyMs { get; }
 
     /// <summary>Gets the last probe's extra fields (for Redis: role, master_host, master_link_status, redis_version…).</summary>
     [JsonIgnore]

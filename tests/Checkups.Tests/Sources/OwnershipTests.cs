@@ -227,4 +227,49 @@ public sealed class OwnershipTests
                 new CancellationChangeToken(fired.Token));
         }
     }
+
+    [Fact]
+    public void Writer_OwnsWhatItWrites_AndIsRefusedWhatOthersOwn()
+    {
+        using var registry = Configured();
+        using var admin = registry.AddWriter("admin");
+
+        admin.Update("web", Upstreams.WithServers(Upstreams.Server(9001)));
+        admin.Update("web", current =>
+        {
+            // Only the servers change; everything else comes from the current options, under the write lock.
+            var next = current!;
+            next.Try = 3;
+            next.Servers.Clear();
+            next.Servers.Add(Upstreams.Server(9002));
+            return next;
+        });
+
+        Assert.Equal("admin", registry.GetStatus().Upstreams["web"].Owner);
+        Assert.Equal((9002, 3), (registry.SelectPeer("web").Port, registry.Get("web").Try));
+        var refused = Assert.Throws<UpstreamOwnershipException>(() => admin.Update("api", Upstreams.WithServers(Upstreams.Server(9003))));
+        Assert.Equal(("configuration", "admin"), (refused.Owner, refused.RefusedSource));
+        Assert.Throws<UpstreamOwnershipException>(() => admin.Delete("api"));
+        Assert.Throws<UpstreamOwnershipException>(() => registry.Update("web", Upstreams.WithServers(Upstreams.Server(9004))));
+        Assert.Throws<ArgumentException>(() => registry.AddWriter("admin"));
+        Assert.Throws<CheckupsValidationException>(() => admin.Update("web", Upstreams.WithServers(Upstreams.Server(70000))));
+        Assert.Equal(9002, registry.SelectPeer("web").Port);
+        Assert.True(admin.Delete("web"));
+        Assert.False(registry.TryGet("web", out _));
+        Assert.False(admin.Delete("web"));
+    }
+
+    [Fact]
+    public void Writer_Disposed_GivesTheNameBackAndItsUpstreamsStayOwned()
+    {
+        using var registry = Configured();
+        var first = registry.AddWriter("admin");
+        first.Update("web", Upstreams.WithServers(Upstreams.Server(9001)));
+        first.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => first.Delete("web"));
+        using var second = registry.AddWriter("admin");
+        second.Update("web", Upstreams.WithServers(Upstreams.Server(9002)));
+        Assert.Equal(9002, registry.SelectPeer("web").Port);
+    }
 }

@@ -71,6 +71,25 @@ public sealed class CheckupsStatusTests
     }
 
     [Fact]
+    public void GetStatus_LeasesCompletedWithElapsed_ReportRecentLatency()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(Upstreams.Server(8001)));
+        Assert.Null(Upstreams.StatusOf(registry, 8001).LatencyMs);
+
+        registry.AcquireLease("api").Complete(LeaseOutcome.Success, TimeSpan.FromMilliseconds(80));
+        Assert.Equal(80, Upstreams.StatusOf(registry, 8001).LatencyMs!.Value, 1);
+        for (int i = 0; i < 100; i++)
+        {
+            registry.AcquireLease("api").Complete(LeaseOutcome.Success, TimeSpan.FromMilliseconds(8));
+        }
+
+        registry.AcquireLease("api").Complete(LeaseOutcome.Failure, TimeSpan.FromSeconds(5));
+        Assert.Equal(8, Upstreams.StatusOf(registry, 8001).LatencyMs!.Value, 0);
+        using var json = JsonDocument.Parse(registry.GetStatus().ToJson());
+        Assert.Equal(8, json.RootElement.GetProperty("cls:api")[0][0].GetProperty("latency_ms").GetDouble(), 0);
+    }
+
+    [Fact]
     public void GetStatus_ServerUnstableBySource_IsSelectableAndReportedUnstableWithItsReason()
     {
         var flagged = Upstreams.Server(8002);
