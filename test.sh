@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the solution. First installs what the tests need when it is missing (redis-server and MariaDB from
-# Debian's packages; the Consul agent from Debian bullseye's consul package, unpacked into .tools/consul), then
+# Runs every test of the solution. First installs what the tests need when it is missing (redis-server, MariaDB,
+# Chromium and chromedriver from Debian's packages; the Consul agent from Debian bullseye's consul package, unpacked into .tools/consul), then
 # `dotnet test`. Test fixtures start their own server instances on free loopback ports, in
 # temporary directories, and stop them by PID; no system service is used.
 # Results (trx) go to $TEST_RESULTS_DIR (default: ./TestResults). Extra arguments go to `dotnet test`.
@@ -17,6 +17,9 @@ have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/
 missing=()
 have redis-server || missing+=(redis-server)
 { have mariadbd && have mariadb-install-db && have mariadb; } || missing+=(mariadb-server)
+# The status page's browser test: Debian's Chromium and its driver, run headless.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}"
     sudo=""
