@@ -207,8 +207,10 @@ public sealed class ConsulWatch : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception ex) when (ex is ConsulException or System.Text.Json.JsonException)
+            catch (Exception ex)
             {
+                // Anything else that goes wrong (an unexpected exception from a parser or the HTTP stack) is a failed read
+                // too: the loop must never end while the watch runs, or the upstream would silently stop following Consul.
                 failures++;
 
                 // The agent may have restarted with other data (its index back at the start): a blocking query from the
@@ -216,8 +218,9 @@ public sealed class ConsulWatch : IAsyncDisposable
                 index = 0;
                 _accessChecked = false;
                 var backoff = Backoff(failures);
-                Failed(ex.Message);
-                ConsulLog.ReadFailed(_logger, Upstream, _path.Split('?')[0], ex.Message, backoff);
+                string reason = ex is ConsulException or System.Text.Json.JsonException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+                Failed(reason);
+                ConsulLog.ReadFailed(_logger, Upstream, _path.Split('?')[0], reason, backoff);
                 try
                 {
                     await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);

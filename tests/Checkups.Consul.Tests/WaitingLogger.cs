@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Threading.Tasks;
@@ -29,11 +30,22 @@ internal sealed class WaitingLogger : ILogger
     }
 
     /// <summary>Completes when an entry with <paramref name="id"/> has been logged (before or after the call).</summary>
-    public Task WhenLoggedAsync(int id)
+    public async Task WhenLoggedAsync(int id)
     {
+        Task logged;
         lock (_gate)
         {
-            return Waiter(id).Task.WaitAsync(TimeSpan.FromSeconds(30));
+            logged = Waiter(id).Task;
+        }
+
+        try
+        {
+            await logged.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException ex)
+        {
+            // Say what was logged instead, so a failure can be read from the test output alone.
+            throw new TimeoutException($"event {id} was not logged within 30 s; logged: {string.Join(" | ", Entries.Select(e => $"{e.Id.Id} {e.Message}"))}", ex);
         }
     }
 
