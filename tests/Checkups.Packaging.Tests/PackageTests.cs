@@ -17,12 +17,11 @@ namespace Checkups.Packaging.Tests;
 public sealed class PackageTests
 {
     private static readonly string[] Packages = { "Checkups", "Checkups.Http", "Checkups.Consul", "Checkups.AspNetCore" };
-    private static readonly TimeSpan CommandBound = TimeSpan.FromMinutes(5);
 
     [Fact]
     public async Task FourPackages_PackWithMetadata_AndRestoreIntoAThrowawayProject()
     {
-        string root = RepositoryRoot();
+        string root = Command.RepositoryRoot();
         string configuration = typeof(PackageTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
         var work = Directory.CreateTempSubdirectory("checkups-packages-");
         try
@@ -32,7 +31,7 @@ public sealed class PackageTests
             string feed = Path.Combine(work.FullName, "feed");
             foreach (string package in Packages)
             {
-                await RunAsync(root, "dotnet", "pack", Path.Combine(root, "src", package, package + ".csproj"), "--no-build", "-c", configuration, "-o", feed, "-p:PackageVersion=" + version, "-nologo");
+                await Command.RunAsync(root, "dotnet", "pack", Path.Combine(root, "src", package, package + ".csproj"), "--no-build", "-c", configuration, "-o", feed, "-p:PackageVersion=" + version, "-nologo");
             }
 
             foreach (string package in Packages)
@@ -104,7 +103,7 @@ public sealed class PackageTests
             // Directory.Build.props and the central package versions of this repository must not reach the throwaway project.
             await File.WriteAllTextAsync(Path.Combine(work.FullName, "Directory.Build.props"), "<Project />");
             await File.WriteAllTextAsync(Path.Combine(work.FullName, "Directory.Packages.props"), "<Project />");
-            string output = await RunAsync(app, "dotnet", "run", "-c", "Release", "--nologo");
+            string output = await Command.RunAsync(app, "dotnet", "run", "-c", "Release", "--nologo");
 
             Assert.Contains("picked 8001 via api, consul:api, CheckupsHealthCheck", output, StringComparison.Ordinal);
         }
@@ -112,52 +111,5 @@ public sealed class PackageTests
         {
             work.Delete(recursive: true);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Checkups.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Checkups.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    /// <summary>Runs a command to its end (bounded; killed by PID past the bound) and returns its output; a non-zero exit fails the test with the output.</summary>
-    private static async Task<string> RunAsync(string directory, string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // Not the test host's MSBuild node: a command of its own, which ends with it.
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(CommandBound);
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        string output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} exited {process.ExitCode}:{Environment.NewLine}{output}");
-        return output;
     }
 }
