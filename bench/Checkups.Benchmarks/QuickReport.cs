@@ -19,17 +19,29 @@ internal static class QuickReport
     public static int Run(string[] args)
     {
         string? output = null;
+        string? svg = null;
         for (int i = 1; i < args.Length; i++)
         {
             if (args[i] == "--out" && i + 1 < args.Length)
             {
                 output = args[++i];
             }
+            else if (args[i] == "--svg" && i + 1 < args.Length)
+            {
+                svg = args[++i];
+            }
+        }
+
+        // --svg DIR: only the charts of docs/algorithms.md (load share per hash algorithm, p99 over time in the slow-server run).
+        if (svg is not null)
+        {
+            SvgCharts.Write(svg);
+            return 0;
         }
 
         if (output is null)
         {
-            Console.Error.WriteLine("usage: report --out FILE [--quick | --hostile | --http | --consul]");
+            Console.Error.WriteLine("usage: report --out FILE [--quick | --hostile | --http | --consul] | report --svg DIR");
             return 2;
         }
 

@@ -50,7 +50,30 @@ internal static class Simulations
         return Math.Round(local / (double)Picks, 4);
     }
 
+    /// <summary>The p99 latency (ms) of each second of the slow-server run, for the chart of p99 over time.</summary>
+    public static double[] P99PerSecond(string mode)
+    {
+        var calls = Run(mode, withSlowServer: true);
+        return calls
+            .GroupBy(c => c.Arrival / TimeSpan.TicksPerSecond)
+            .OrderBy(g => g.Key)
+            .Select(g =>
+            {
+                var sorted = g.Select(c => c.Latency).Order().ToList();
+                return Math.Round(sorted[(int)(sorted.Count * 0.99)] / (double)TimeSpan.TicksPerMillisecond, 1);
+            })
+            .ToArray();
+    }
+
     private static double P99(string mode, bool withSlowServer)
+    {
+        var latencies = Run(mode, withSlowServer).Select(c => c.Latency).ToList();
+        latencies.Sort();
+        return latencies[(int)(latencies.Count * 0.99)];
+    }
+
+    /// <summary>Every call of the run: when it arrived and how long it took (ticks).</summary>
+    private static List<(long Arrival, long Latency)> Run(string mode, bool withSlowServer)
     {
         const int Servers = 11;
         const int RatePerSecond = 1_000;
@@ -71,7 +94,7 @@ internal static class Simulations
         var selector = registry.Get("sim").Clusters[0].Selector;
         var jitter = new Random(17);
         var completions = new PriorityQueue<(Server Server, long Started), long>();
-        var latencies = new List<long>(RatePerSecond * Seconds);
+        var latencies = new List<(long Arrival, long Latency)>(RatePerSecond * Seconds);
         long interval = TimeSpan.TicksPerSecond / RatePerSecond;
 
         for (long arrival = interval; arrival <= TimeSpan.FromSeconds(Seconds).Ticks; arrival += interval)
@@ -94,12 +117,11 @@ internal static class Simulations
             long latency = slow
                 ? TimeSpan.FromSeconds(2).Ticks
                 : (long)(TimeSpan.FromMilliseconds(167).Ticks * (0.95 + (0.1 * jitter.NextDouble())));
-            latencies.Add(latency);
+            latencies.Add((arrival, latency));
             completions.Enqueue((peer, arrival), arrival + latency);
         }
 
-        latencies.Sort();
-        return latencies[(int)(latencies.Count * 0.99)];
+        return latencies;
     }
 
     private static void Complete(ServerSelector selector, VirtualClock clock, Server peer, long started, long at)
