@@ -32,9 +32,9 @@ internal static partial class ConsulLog
     [LoggerMessage(208, LogLevel.Error, "Consul watch of upstream {Upstream}: the dump {File} could not be written: {Error}")]
     public static partial void DumpFailed(ILogger logger, string upstream, string file, string error);
 
-    [LoggerMessage(210, LogLevel.Error, "Consul watch of upstream {Upstream}: the value of {Key} at index {Index} was rejected whole ({Reason}); the last good one stays")]
-    public static partial void ValueRejected(ILogger logger, string upstream, string key, ulong index, string reason);
-
     [LoggerMessage(209, LogLevel.Error, "Consul watch of upstream {Upstream}: the dump {File} cannot be read ({Error}); starting without it")]
     public static partial void DumpUnreadable(ILogger logger, string upstream, string file, string error);
+
+    [LoggerMessage(210, LogLevel.Error, "Consul watch of upstream {Upstream}: the value of {Key} at index {Index} was rejected whole ({Reason}); the last good one stays")]
+    public static partial void ValueRejected(ILogger logger, string upstream, string key, ulong index, string reason);
 }

@@ -220,7 +220,7 @@ public sealed class ConsulWatch : IAsyncDisposable
                 var backoff = Backoff(failures);
                 string reason = ex is ConsulException or System.Text.Json.JsonException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
                 Failed(reason);
-                ConsulLog.ReadFailed(_logger, Upstream, _path.Split('?')[0], reason, backoff);
+                ConsulLog.ReadFailed(_logger, Upstream, "/" + _path.Split('?')[0], reason, backoff);
                 try
                 {
                     await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);

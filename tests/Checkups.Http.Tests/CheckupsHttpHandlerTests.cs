@@ -112,6 +112,63 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SendAsync_RecordsRequestsAttemptsRetriesOnTheCheckupsMeter()
+    {
+        var upstream = new UpstreamOptions { Try = 3 };
+        foreach (var backend in _backends)
+        {
+            upstream.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = backend.Port });
+        }
+
+        var options = new CheckupsOptions();
+        options.Upstreams.Add("metered", upstream);
+        using var registry = new UpstreamRegistry(options);
+        using var client = new HttpClient(new CheckupsHttpHandler(registry, "metered") { InnerHandler = new SocketsHttpHandler() }) { BaseAddress = new Uri("http://metered/") };
+        _backends[0].Status = 503;
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<(string Instrument, string? Outcome)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Checkups" && instrument.Name.StartsWith("checkups.http.", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        void Record(System.Diagnostics.Metrics.Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string? upstreamTag = null, outcome = null;
+            foreach (var tag in tags)
+            {
+                upstreamTag = tag.Key == "checkups.upstream" ? tag.Value as string : upstreamTag;
+                outcome = tag.Key == "checkups.outcome" ? tag.Value as string : outcome;
+            }
+
+            if (upstreamTag == "metered")
+            {
+                seen.Enqueue((instrument.Name, outcome));
+            }
+        }
+
+        listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) => Record(instrument, tags));
+        listener.SetMeasurementEventCallback<double>((instrument, _, tags, _) => Record(instrument, tags));
+        listener.Start();
+
+        for (int i = 0; i < 6; i++)
+        {
+            using var response = await client.GetAsync("/");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        int Count(string name, string? outcome = null) => seen.Count(m => m.Instrument == name && (outcome is null || m.Outcome == outcome));
+        Assert.Equal(6, Count("checkups.http.requests"));
+        Assert.True(Count("checkups.http.retries") > 0);
+        Assert.Equal(Count("checkups.http.requests") + Count("checkups.http.retries"), Count("checkups.http.attempts"));
+        Assert.Equal(Count("checkups.http.retries"), Count("checkups.http.attempts", "failure_status"));
+        Assert.Equal(6, Count("checkups.http.attempts", "success"));
+        Assert.Equal(Count("checkups.http.attempts"), Count("checkups.http.attempt.duration"));
+    }
+
+    [Fact]
     public async Task SendAsync_Get503_RetriedOnAnotherServer()
     {
         using var registry = Registry(upstream => upstream.Try = 3);

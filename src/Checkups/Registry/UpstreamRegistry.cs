@@ -32,6 +32,7 @@ public sealed partial class UpstreamRegistry : IDisposable
     private readonly ILogger _logger;
     private readonly DateTimeOffset _startTime;
     private readonly List<IDisposable> _subscriptions = new();
+    private readonly List<string> _writers = new();
     private readonly HashSet<string> _sourceNames = new(StringComparer.OrdinalIgnoreCase) { UpstreamSourceNames.Configuration, UpstreamSourceNames.Runtime };
 
     /// <summary>
@@ -171,6 +172,8 @@ public sealed partial class UpstreamRegistry : IDisposable
             {
                 throw new ArgumentException($"A source named '{sourceName}' is already attached (or the name is reserved).", nameof(sourceName));
             }
+
+            _writers.Add(sourceName);
         }
 
         return new UpstreamWriter(_store, sourceName, name =>
@@ -178,6 +181,7 @@ public sealed partial class UpstreamRegistry : IDisposable
             lock (_sourceNames)
             {
                 _sourceNames.Remove(name);
+                _writers.Remove(name);
             }
         });
     }
@@ -186,15 +190,24 @@ public sealed partial class UpstreamRegistry : IDisposable
     /// <returns>The snapshot; <see cref="CheckupsStatus.ToJson"/> writes the seed's JSON shape.</returns>
     public CheckupsStatus GetStatus()
     {
-        var sources = new List<IUpstreamSource>();
+        var sources = new List<(string, IUpstreamSource?)>();
         lock (_subscriptions)
         {
             foreach (var subscription in _subscriptions)
             {
                 if (subscription is SourceSubscription attached)
                 {
-                    sources.Add(attached.Source);
+                    sources.Add((attached.Name, attached.Source));
                 }
+            }
+        }
+
+        lock (_sourceNames)
+        {
+            // Writers (the admin API…) own upstreams too; they have no feed to report.
+            foreach (string writer in _writers)
+            {
+                sources.Add((writer, null));
             }
         }
 

@@ -34,7 +34,10 @@ public sealed class CheckupsStatus
     /// <summary>Gets the upstreams by name.</summary>
     public IReadOnlyDictionary<string, UpstreamStatus> Upstreams { get; }
 
-    /// <summary>Gets every attached source (a Consul watch…) by name: what it owns and, when it reports one, how its feed is doing.</summary>
+    /// <summary>
+    /// Gets every attached source (a Consul watch…) and writer (the admin API…) by name: what it owns and, when it reports
+    /// one, how its feed is doing.
+    /// </summary>
     public IReadOnlyDictionary<string, SourceState> Sources { get; }
 
     /// <summary>Gets when the active health check last finished a round; <see langword="null"/> before the first.</summary>

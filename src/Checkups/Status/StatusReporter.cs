@@ -8,7 +8,7 @@ namespace Checkups.Status;
 /// <summary>Reads the store, every server's live state and the heartbeat's own state into one <see cref="CheckupsStatus"/>.</summary>
 internal static class StatusReporter
 {
-    public static CheckupsStatus Read(StoreState state, HeartbeatState heartbeat, DateTimeOffset startTime, IReadOnlyList<Sources.IUpstreamSource>? sources = null)
+    public static CheckupsStatus Read(StoreState state, HeartbeatState heartbeat, DateTimeOffset startTime, IReadOnlyList<(string Name, Sources.IUpstreamSource? Source)>? sources = null)
     {
         var result = new SortedDictionary<string, UpstreamStatus>(StringComparer.OrdinalIgnoreCase);
         foreach (var upstream in state.Upstreams.Values)
@@ -29,18 +29,18 @@ internal static class StatusReporter
         }
 
         var attached = new SortedDictionary<string, SourceState>(StringComparer.Ordinal);
-        foreach (var source in sources ?? Array.Empty<Sources.IUpstreamSource>())
+        foreach (var (name, source) in sources ?? Array.Empty<(string, Sources.IUpstreamSource?)>())
         {
             var owned = new List<string>();
             foreach (var upstream in result.Values)
             {
-                if (upstream.Owner == source.Name)
+                if (upstream.Owner == name)
                 {
                     owned.Add(upstream.Name);
                 }
             }
 
-            attached[source.Name] = new SourceState(source.Name, owned, ReadSource(source));
+            attached[name] = new SourceState(name, owned, source is null ? null : ReadSource(source));
         }
 
         return new CheckupsStatus(result, heartbeat.LastCheckTime, heartbeat.Alive, startTime, state.Version, attached);

@@ -47,4 +47,29 @@ public sealed class DocsExampleTests
         Assert.Equal(3, registry.Get("api").Clusters[0].Servers[0].Weight);
         Assert.Equal(BalancingModes.Hash, registry.Get("sessions").Mode);
     }
+
+    [Fact]
+    public void MigratingExamples_BindAndBuildARegistry()
+    {
+        string markdown = Docs("migrating.md");
+        int checkedBlocks = 0;
+        for (int at = markdown.IndexOf("```json", StringComparison.Ordinal); at >= 0; at = markdown.IndexOf("```json", at + 1, StringComparison.Ordinal))
+        {
+            int start = at + "```json".Length;
+            string json = markdown[start..markdown.IndexOf("```", start, StringComparison.Ordinal)];
+            if (!json.Contains("\"Checkups\"", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build();
+            var services = new ServiceCollection();
+            services.AddCheckups(configuration.GetSection(CheckupsOptions.SectionName));
+            using var provider = services.BuildServiceProvider();
+            Assert.NotEmpty(provider.GetRequiredService<UpstreamRegistry>().GetStatus().Upstreams);
+            checkedBlocks++;
+        }
+
+        Assert.True(checkedBlocks > 0, "migrating.md shows no appsettings example");
+    }
 }

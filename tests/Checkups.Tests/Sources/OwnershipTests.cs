@@ -246,6 +246,7 @@ public sealed class OwnershipTests
         });
 
         Assert.Equal("admin", registry.GetStatus().Upstreams["web"].Owner);
+        Assert.Equal(new[] { "web" }, registry.GetStatus().Sources["admin"].Upstreams);
         Assert.Equal((9002, 3), (registry.SelectPeer("web").Port, registry.Get("web").Try));
         var refused = Assert.Throws<UpstreamOwnershipException>(() => admin.Update("api", Upstreams.WithServers(Upstreams.Server(9003))));
         Assert.Equal(("configuration", "admin"), (refused.Owner, refused.RefusedSource));

@@ -1,15 +1,6 @@
 using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.IO;
-using System.Linq;
-using System.Reflection;
 using System.Text;
-using System.Text.Json;
-using System.Threading;
-using System.Threading.Tasks;
 using Checkups.AspNetCore;
-using Checkups.Configuration;
 using Checkups.Registry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
