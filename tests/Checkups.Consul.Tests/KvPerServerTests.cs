@@ -25,18 +25,6 @@ public sealed class KvPerServerTests : IClassFixture<ConsulAgent>
         return options;
     }
 
-    private static Dictionary<int, int> Picks(UpstreamRegistry registry, string upstream, int count)
-    {
-        var picks = new Dictionary<int, int>();
-        for (int i = 0; i < count; i++)
-        {
-            int port = registry.SelectPeer(upstream).Port;
-            picks[port] = picks.GetValueOrDefault(port) + 1;
-        }
-
-        return picks;
-    }
-
     [Fact]
     public async Task Put_Weight_Down_Delete_FollowConsul()
     {
@@ -49,13 +37,13 @@ public sealed class KvPerServerTests : IClassFixture<ConsulAgent>
         Assert.Equal("consul:life", registry.GetStatus().Upstreams["life"].Owner);
 
         await Applied.AfterAsync(registry, "life", () => _agent.PutAsync("upstreams/life/127.0.0.1:8002", """{"weight": 3}"""));
-        Assert.Equal(new Dictionary<int, int> { [8001] = 25, [8002] = 75 }, Picks(registry, "life", 100));
+        Assert.Equal(new Dictionary<int, int> { [8001] = 25, [8002] = 75 }, Picks.ByPort(registry, "life", 100));
 
         await Applied.AfterAsync(registry, "life", () => _agent.PutAsync("upstreams/life/127.0.0.1:8002", """{"weight": "1"}"""));
-        Assert.Equal(new Dictionary<int, int> { [8001] = 50, [8002] = 50 }, Picks(registry, "life", 100));
+        Assert.Equal(new Dictionary<int, int> { [8001] = 50, [8002] = 50 }, Picks.ByPort(registry, "life", 100));
 
         await Applied.AfterAsync(registry, "life", () => _agent.PutAsync("upstreams/life/127.0.0.1:8001", """{"down": 1}"""));
-        Assert.Equal(new Dictionary<int, int> { [8002] = 20 }, Picks(registry, "life", 20));
+        Assert.Equal(new Dictionary<int, int> { [8002] = 20 }, Picks.ByPort(registry, "life", 20));
 
         await Applied.AfterAsync(registry, "life", () => _agent.DeleteAsync("upstreams/life/127.0.0.1:8001"));
         Assert.Equal(new[] { 8002 }, registry.Get("life").Clusters[0].Servers.Select(s => s.Port));

@@ -22,18 +22,6 @@ public sealed class KvPerUpstreamTests : IClassFixture<ConsulAgent>
         return options;
     }
 
-    private static Dictionary<int, int> Picks(UpstreamRegistry registry, string upstream, int count)
-    {
-        var picks = new Dictionary<int, int>();
-        for (int i = 0; i < count; i++)
-        {
-            int port = registry.SelectPeer(upstream).Port;
-            picks[port] = picks.GetValueOrDefault(port) + 1;
-        }
-
-        return picks;
-    }
-
     [Fact]
     public async Task ValidValue_IsAppliedWhole_AndAChangeFollows()
     {
@@ -54,7 +42,7 @@ public sealed class KvPerUpstreamTests : IClassFixture<ConsulAgent>
         Assert.Equal((3, TimeSpan.FromSeconds(30)), (upstream.Clusters[0].Servers[0].MaxFails, upstream.Clusters[0].Servers[0].FailTimeout));
         Assert.Equal(3, upstream.Try);
         Assert.Equal((TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(300)), (upstream.Timeouts.Read, upstream.Timeouts.Connect));
-        Assert.Equal(new Dictionary<int, int> { [8001] = 10, [8002] = 10 }, Picks(registry, "slardar", 20));
+        Assert.Equal(new Dictionary<int, int> { [8001] = 10, [8002] = 10 }, Picks.ByPort(registry, "slardar", 20));
 
         await Applied.AfterAsync(registry, "slardar", () => _agent.PutAsync("upstreams/slardar", """
             {"cluster": [{"servers": [{"host": "127.0.0.1", "port": 8001, "weight": 3}, {"host": "127.0.0.1", "port": 8002}]},
@@ -64,7 +52,7 @@ public sealed class KvPerUpstreamTests : IClassFixture<ConsulAgent>
         upstream = registry.Get("slardar");
         Assert.Equal(2, upstream.Clusters.Length);
         Assert.Equal(new[] { 9001 }, upstream.Clusters[1].Servers.Select(s => s.Port));
-        Assert.Equal(new Dictionary<int, int> { [8001] = 75, [8002] = 25 }, Picks(registry, "slardar", 100));
+        Assert.Equal(new Dictionary<int, int> { [8001] = 75, [8002] = 25 }, Picks.ByPort(registry, "slardar", 100));
     }
 
     [Theory]
