@@ -267,9 +267,10 @@ public sealed class ConsulWatch : IAsyncDisposable
 
         if (rejected is not null)
         {
-            // The value is not an upstream: rejected whole, and the last good one stays.
-            ConsulLog.ValueRejected(_logger, Upstream, _keyPrefix, response.Index, rejected);
+            // The value is not an upstream: rejected whole, and the last good one stays. The state first, then the log line,
+            // so whoever reacts to the log already sees the error in the status.
             Failed($"the value of '{_keyPrefix}' at index {response.Index} was rejected: {rejected}");
+            ConsulLog.ValueRejected(_logger, Upstream, _keyPrefix, response.Index, rejected);
             return next;
         }
 
@@ -298,8 +299,8 @@ public sealed class ConsulWatch : IAsyncDisposable
         }
         else
         {
-            ConsulLog.Rejected(_logger, Upstream, response.Index);
             Failed($"the list at index {response.Index} was rejected by the registry (see its log)");
+            ConsulLog.Rejected(_logger, Upstream, response.Index);
         }
 
         return next;

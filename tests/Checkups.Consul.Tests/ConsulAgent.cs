@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Net.Http;
 using System.Net.Http.Json;
 using System.Text;
@@ -142,7 +143,10 @@ public partial class ConsulAgent
     private async Task StartOnceAsync(int? httpPort = null)
     {
         _directory = ServerProcess.NewTempDirectory();
-        HttpPort = httpPort ?? ServerProcess.FreePort();
+        // Four distinct ports (an agent refuses a configuration that gives two of its listeners the same one), none of them
+        // the HTTP port kept across a restart.
+        var ports = ServerProcess.FreePorts(5).Where(p => p != httpPort).ToArray();
+        HttpPort = httpPort ?? ports[3];
         string config = Path.Combine(_directory, "agent.json");
         string acl = MasterToken is { } token
             ? $$""", "acl": { "enabled": true, "default_policy": "deny", "tokens": { "master": "{{token}}", "agent": "{{token}}" } }"""
@@ -150,7 +154,7 @@ public partial class ConsulAgent
         await File.WriteAllTextAsync(config, $$"""
             {
               "ports": { "http": {{HttpPort}}, "dns": -1, "grpc": -1,
-                         "serf_lan": {{ServerProcess.FreePort()}}, "serf_wan": {{ServerProcess.FreePort()}}, "server": {{ServerProcess.FreePort()}} },
+                         "serf_lan": {{ports[0]}}, "serf_wan": {{ports[1]}}, "server": {{ports[2]}} },
               "disable_update_check": true{{acl}}
             }
             """);
@@ -161,7 +165,9 @@ public partial class ConsulAgent
         }
         catch (TimeoutException ex)
         {
-            bool taken = process.Output.Contains("address already in use", StringComparison.Ordinal);
+            // Another process took a port between choosing and binding it: try again with other ports.
+            bool taken = process.Output.Contains("address already in use", StringComparison.Ordinal)
+                || process.Output.Contains("already configured", StringComparison.Ordinal);
             await process.DisposeAsync();
             Directory.Delete(_directory, recursive: true);
             _directory = null;

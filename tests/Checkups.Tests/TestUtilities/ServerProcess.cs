@@ -75,13 +75,50 @@ public sealed class ServerProcess : IAsyncDisposable
             _waiters.Add((text, seen));
         }
 
+        // A process that exits before saying it is ready (a port taken, a bad configuration) fails at once, not at the bound.
+        var exited = _process.WaitForExitAsync();
+        Task first;
         try
         {
-            await seen.Task.WaitAsync(bound);
+            first = await Task.WhenAny(seen.Task, exited).WaitAsync(bound);
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException($"'{text}' did not appear within {bound}. Output so far:{Environment.NewLine}{Output}");
+            throw new ServerNotReadyException($"'{text}' did not appear within {bound}. Output so far:{Environment.NewLine}{Output}");
+        }
+
+        if (first != seen.Task && !seen.Task.IsCompleted)
+        {
+            // The last lines may still be on their way from the pipe: give them a moment (bounded) to arrive.
+            await Task.WhenAny(seen.Task, Task.Delay(TimeSpan.FromMilliseconds(200)));
+            if (!seen.Task.IsCompleted)
+            {
+                throw new ServerNotReadyException($"the process exited (code {_process.ExitCode}) before '{text}' appeared. Output:{Environment.NewLine}{Output}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> distinct ports on 127.0.0.1 that nothing listens on right now: all are held open until
+    /// every one is chosen, so no two are the same.
+    /// </summary>
+    public static int[] FreePorts(int count)
+    {
+        var sockets = new List<Socket>(count);
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                sockets.Add(probe);
+                probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            }
+
+            return sockets.Select(s => ((IPEndPoint)s.LocalEndPoint!).Port).ToArray();
+        }
+        finally
+        {
+            sockets.ForEach(s => s.Dispose());
         }
     }
 
@@ -168,3 +205,6 @@ public sealed class ServerProcess : IAsyncDisposable
 
 /// <summary>A server could not bind the free port it was given: another process took it first. Start again on another.</summary>
 public sealed class PortTakenException(Exception inner) : Exception("the free port was taken before the server bound it", inner);
+
+/// <summary>A server process did not report ready: the bound passed, or it exited first. The message holds its output.</summary>
+public sealed class ServerNotReadyException(string message) : TimeoutException(message);
