@@ -140,6 +140,10 @@ internal sealed class TryLoop
     public UpstreamLease Lease(Upstream upstream, Cluster cluster, Server peer) =>
         new(this, upstream, cluster, peer, Start(cluster, peer));
 
+    /// <summary>A caller's measured duration in the clock's timestamp units (never negative).</summary>
+    private long ToTimestampTicks(TimeSpan elapsed) =>
+        Math.Max(0, (long)(elapsed.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond)));
+
     /// <summary>Completes a lease: the same accounting as the end of a try-loop attempt.</summary>
     public void Complete(Upstream upstream, Cluster cluster, Server peer, long started, LeaseOutcome outcome, TimeSpan? elapsed)
     {
@@ -156,16 +160,14 @@ internal sealed class TryLoop
             if (!failed && elapsed is { } given)
             {
                 // The caller measured the call: the status shows it, at no clock read of ours.
-                peer.Health.RecordLatency(Math.Max(0, (long)(given.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond))));
+                peer.Health.RecordLatency(ToTimestampTicks(given));
             }
 
             Record(upstream, cluster, peer, new CallOutcome(failed, 0));
             return;
         }
 
-        long duration = elapsed is { } measured
-            ? Math.Max(0, (long)(measured.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond)))
-            : _time.GetTimestamp() - started;
+        long duration = elapsed is { } measured ? ToTimestampTicks(measured) : _time.GetTimestamp() - started;
         if (!failed)
         {
             peer.Health.RecordLatency(duration);

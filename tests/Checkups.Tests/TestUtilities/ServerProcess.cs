@@ -87,14 +87,11 @@ public sealed class ServerProcess : IAsyncDisposable
             throw new ServerNotReadyException($"'{text}' did not appear within {bound}. Output so far:{Environment.NewLine}{Output}");
         }
 
+        // WaitForExitAsync completes only after the redirected output has been read to its end and every line handed to
+        // OnLine, so a ready line written just before the exit has already completed `seen`.
         if (first != seen.Task && !seen.Task.IsCompleted)
         {
-            // The last lines may still be on their way from the pipe: give them a moment (bounded) to arrive.
-            await Task.WhenAny(seen.Task, Task.Delay(TimeSpan.FromMilliseconds(200)));
-            if (!seen.Task.IsCompleted)
-            {
-                throw new ServerNotReadyException($"the process exited (code {_process.ExitCode}) before '{text}' appeared. Output:{Environment.NewLine}{Output}");
-            }
+            throw new ServerNotReadyException($"the process exited (code {_process.ExitCode}) before '{text}' appeared. Output:{Environment.NewLine}{Output}");
         }
     }
 
