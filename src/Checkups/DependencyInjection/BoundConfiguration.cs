@@ -1,8 +1,6 @@
 using System;
 using Checkups.Configuration;
-using Checkups.Diagnostics;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Checkups.DependencyInjection;
@@ -19,31 +17,6 @@ internal sealed class BoundConfiguration(IConfiguration configuration)
     public IConfigurationRoot? FindRoot(IConfiguration? application) =>
         Configuration as IConfigurationRoot
         ?? (application is IConfigurationRoot root && ReferenceEquals(root.GetReloadToken(), Configuration.GetReloadToken()) ? root : null);
-
-    /// <summary>
-    /// Makes a configuration file that fails to reload (truncated JSON, say) observable: the failure is logged with the file
-    /// and the reason. Nothing else changes: the provider's own handling stands (it raises no reload, so Checkups keeps its
-    /// last good configuration). Left alone: files whose source already has its own handler.
-    /// </summary>
-    public void ReportFileReloadFailures(IConfiguration? application, ILogger logger)
-    {
-        if (FindRoot(application) is not { } root)
-        {
-            return;
-        }
-
-        foreach (var provider in root.Providers)
-        {
-            if (provider is FileConfigurationProvider { Source: { ReloadOnChange: true, OnLoadException: null } source })
-            {
-                source.OnLoadException = context =>
-                {
-                    string reason = context.Exception.InnerException?.Message ?? context.Exception.Message;
-                    Log.ConfigurationFileLoadFailed(logger, context.Provider.Source.Path ?? "(unknown)", reason);
-                };
-            }
-        }
-    }
 }
 
 /// <summary>Binds the options from the configuration with the strict reader.</summary>

@@ -33,15 +33,12 @@ internal static class RegistryFactory
             UpstreamSourceNames.Configuration);
         try
         {
-            registry.FollowOptions(monitor, options);
+            // Before following the options: a reload that a torn file caused must find the failure recorded.
+            var files = ConfigurationFiles.Watch(provider.GetService<BoundConfiguration>()?.FindRoot(provider.GetService<IConfiguration>()));
+            registry.FollowOptions(monitor, options, files);
             foreach (var source in provider.GetServices<IUpstreamSource>())
             {
                 registry.AddSource(source);
-            }
-
-            if (provider.GetService<BoundConfiguration>() is { } bound)
-            {
-                bound.ReportFileReloadFailures(provider.GetService<IConfiguration>(), (ILogger?)logger ?? NullLogger.Instance);
             }
         }
         catch

@@ -36,8 +36,7 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Error, "A change from upstream source {Source} was rejected; its previous upstreams stay in force. {Reason}")]
     public static partial void SourceChangeRejected(ILogger logger, string source, string reason, Exception? exception);
 
-    [LoggerMessage(11, LogLevel.Error, "Configuration file {File} could not be reloaded; Checkups keeps its last good configuration. {Reason}")]
-    public static partial void ConfigurationFileLoadFailed(ILogger logger, string file, string reason);
+    // 11 is retired: a configuration file that cannot be read is a rejected reload (1), with the file and the reason.
 
     [LoggerMessage(12, LogLevel.Warning, "Heartbeat: the first round is still running after {Bound}; the host starts now and the round finishes in the background")]
     public static partial void FirstRoundStillRunning(ILogger logger, TimeSpan bound);

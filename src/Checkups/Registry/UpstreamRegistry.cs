@@ -211,7 +211,7 @@ public sealed partial class UpstreamRegistry : IDisposable
             }
         }
 
-        return StatusReporter.Read(_store.Current, Heartbeat, _startTime, sources);
+        return StatusReporter.Read(_store.Current, Heartbeat, _startTime, sources, _store.Settings);
     }
 
     /// <summary>Gets the connect, send and read timeouts of an upstream (lua <c>get_ups_timeout</c>).</summary>
@@ -238,9 +238,9 @@ public sealed partial class UpstreamRegistry : IDisposable
     /// Follows the options pipeline: every reload is applied as the configuration source's change. <paramref name="applied"/>
     /// is what the registry was built with; a reload that landed while it was being built is applied now.
     /// </summary>
-    internal void FollowOptions(IOptionsMonitor<CheckupsOptions> monitor, CheckupsOptions applied)
+    internal void FollowOptions(IOptionsMonitor<CheckupsOptions> monitor, CheckupsOptions applied, ConfigurationFiles? files = null)
     {
-        var source = new OptionsSource(_store, monitor, applied, _logger);
+        var source = new OptionsSource(_store, monitor, applied, _logger, files);
         lock (_subscriptions)
         {
             _subscriptions.Add(source);

@@ -20,14 +20,17 @@ internal sealed class OptionsSource : IDisposable
     private readonly UpstreamStore _store;
     private readonly ILogger _logger;
     private readonly IDisposable? _subscription;
+    private readonly ConfigurationFiles? _files;
     private readonly object _gate = new();
     private bool _sectionSeen;
     private bool _upstreamsSeen;
+    private string? _lastUnreadable;
 
-    public OptionsSource(UpstreamStore store, IOptionsMonitor<CheckupsOptions> monitor, CheckupsOptions applied, ILogger logger)
+    public OptionsSource(UpstreamStore store, IOptionsMonitor<CheckupsOptions> monitor, CheckupsOptions applied, ILogger logger, ConfigurationFiles? files = null)
     {
         _store = store;
         _logger = logger;
+        _files = files;
         Remember(applied.Binding);
         _subscription = monitor.OnChange((options, name) =>
         {
@@ -72,6 +75,20 @@ internal sealed class OptionsSource : IDisposable
         {
             try
             {
+                // A file that could not be read leaves its values out of this reload: nothing of it is applied. The same
+                // failure seen again (a file watcher reports one write more than once) is not logged again.
+                if (_files?.Unreadable() is { } unreadable)
+                {
+                    if (!string.Equals(unreadable, _lastUnreadable, StringComparison.Ordinal))
+                    {
+                        _lastUnreadable = unreadable;
+                        Log.ConfigurationReloadRejected(_logger, unreadable, null);
+                    }
+
+                    return;
+                }
+
+                _lastUnreadable = null;
                 var binding = options.Binding;
                 if (binding is not null && ((_sectionSeen && !binding.SectionPresent) || (_upstreamsSeen && !binding.UpstreamsPresent)))
                 {

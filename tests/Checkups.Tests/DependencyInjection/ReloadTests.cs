@@ -213,36 +213,120 @@ public sealed class ReloadTests
         await host.StopAsync();
     }
 
-    [Fact]
-    public async Task Reload_TruncatedJsonFile_IsLoggedWithTheFile_AndTheLastGoodUpstreamsStay()
+    private const string GoodJson = """{"Checkups":{"Upstreams":{"api":{"Servers":[{"Host":"127.0.0.1","Port":8001}]}}}}""";
+    private const string NextJson = """{"Checkups":{"Upstreams":{"api":{"Servers":[{"Host":"127.0.0.1","Port":8002}]}}}}""";
+
+    /// <summary>A started host whose Checkups section comes from a real JSON file watched with reloadOnChange.</summary>
+    private sealed class FileHost : IDisposable
     {
-        string directory = ServerProcess.NewTempDirectory();
-        try
+        private FileHost(IHost host, string directory, string file, CapturingLoggerProvider logs)
         {
-            string file = Path.Combine(directory, "appsettings.json");
-            const string Json = """{"Checkups":{"Upstreams":{"api":{"Servers":[{"Host":"127.0.0.1","Port":8001}]}}}}""";
-            await File.WriteAllTextAsync(file, Json);
-            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+            Host = host;
+            Directory = directory;
+            File = file;
+            Logs = logs;
+        }
+
+        public IHost Host { get; }
+
+        public string Directory { get; }
+
+        public string File { get; }
+
+        public CapturingLoggerProvider Logs { get; }
+
+        public UpstreamRegistry Registry => Host.Services.GetRequiredService<UpstreamRegistry>();
+
+        public static async Task<FileHost> StartAsync()
+        {
+            string directory = ServerProcess.NewTempDirectory();
+            string file = Path.Combine(directory, "checkups.json");
+            await System.IO.File.WriteAllTextAsync(file, GoodJson);
+            var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
             builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: true);
             var logs = new CapturingLoggerProvider();
             builder.Logging.AddProvider(logs);
             builder.Services.AddCheckups(builder.Configuration.GetSection(CheckupsOptions.SectionName));
-            using var host = builder.Build();
+            var host = builder.Build();
             await host.StartAsync();
-            var registry = host.Services.GetRequiredService<UpstreamRegistry>();
-
-            await File.WriteAllTextAsync(file, Json[..30]);
-
-            // The file watcher reports the change on its own thread: wait (bounded) for the log line.
-            bool logged = SpinWait.SpinUntil(() => logs.Entries.Any(e => e.Id.Id == 11), TimeSpan.FromSeconds(60));
-            Assert.True(logged, string.Join(Environment.NewLine, logs.Entries.Select(e => e.Message)));
-            Assert.Contains(logs.Entries, e => e.Id.Id == 11 && e.Message.Contains(Path.GetFileName(file), StringComparison.Ordinal));
-            Assert.Equal(8001, registry.SelectPeer("api").Port);
-            await host.StopAsync();
+            return new FileHost(host, directory, file, logs);
         }
-        finally
+
+        public void Dispose()
         {
-            Directory.Delete(directory, recursive: true);
+            Host.StopAsync().GetAwaiter().GetResult();
+            Host.Dispose();
+            System.IO.Directory.Delete(Directory, recursive: true);
         }
+    }
+
+    private static List<string> Rejections(CapturingLoggerProvider logs) =>
+        logs.Entries.Where(e => e.Id.Id == 1).Select(e => e.Message).ToList();
+
+    /// <summary>Waits, bounded, for the file watcher (its own thread) to deliver what <paramref name="done"/> looks for.</summary>
+    private static void AwaitWatcher(Func<bool> done, CapturingLoggerProvider logs) =>
+        Assert.True(SpinWait.SpinUntil(done, TimeSpan.FromSeconds(60)), string.Join(Environment.NewLine, logs.Entries.Select(e => e.Message)));
+
+    [Theory]
+    [InlineData("emptied")]
+    [InlineData("cut")]
+    public async Task Reload_UnreadableFile_IsRejectedWithTheFileAndReason_OnceAndTheNextGoodWriteApplies(string damage)
+    {
+        using var fixture = await FileHost.StartAsync();
+        var (registry, file, logs) = (fixture.Registry, fixture.File, fixture.Logs);
+        string torn = damage == "emptied" ? string.Empty : GoodJson[..(GoodJson.Length * 6 / 10)];
+
+        await File.WriteAllTextAsync(file, torn);
+        AwaitWatcher(() => Rejections(logs).Count > 0, logs);
+
+        string rejection = Rejections(logs)[0];
+        Assert.Contains(file, rejection, StringComparison.Ordinal);
+        Assert.Contains("could not be read", rejection, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Entries, e => e.Id.Id == 9);
+        Assert.Equal(8001, registry.SelectPeer("api").Port);
+
+        await File.WriteAllTextAsync(file, NextJson);
+        AwaitWatcher(() => registry.SelectPeer("api").Port == 8002, logs);
+
+        // One change, one line: the watcher's repeated reports of the same torn content say nothing new.
+        var rejections = Rejections(logs);
+        for (int i = 1; i < rejections.Count; i++)
+        {
+            Assert.NotEqual(rejections[i - 1], rejections[i]);
+        }
+    }
+
+    [Fact]
+    public async Task Reload_UnreadableFileReloadedByHand_ThrowsNothing_AndIsRejected()
+    {
+        using var fixture = await FileHost.StartAsync();
+        var root = (IConfigurationRoot)fixture.Host.Services.GetRequiredService<IConfiguration>();
+
+        // Written without the watcher's help, then reloaded on this thread: the provider's exception would surface here
+        // (as it surfaces, unobserved, on the watcher's thread) if Checkups did not handle it.
+        await File.WriteAllTextAsync(fixture.File, "{\"Checkups\": {\"Upstreams\": ");
+        root.Reload();
+
+        Assert.Contains(Rejections(fixture.Logs), m => m.Contains(fixture.File, StringComparison.Ordinal));
+        Assert.Equal(8001, fixture.Registry.SelectPeer("api").Port);
+
+        await File.WriteAllTextAsync(fixture.File, NextJson);
+        root.Reload();
+
+        Assert.Equal(8002, fixture.Registry.SelectPeer("api").Port);
+    }
+
+    [Fact]
+    public async Task Reload_DeletedFile_KeepsTheLastGoodUpstreamsAndWarnsThatTheSectionIsGone()
+    {
+        using var fixture = await FileHost.StartAsync();
+
+        File.Delete(fixture.File);
+        AwaitWatcher(() => fixture.Logs.Entries.Any(e => e.Id.Id == 9), fixture.Logs);
+
+        Assert.Equal(8001, fixture.Registry.SelectPeer("api").Port);
+        Assert.Empty(Rejections(fixture.Logs));
+        await File.WriteAllTextAsync(fixture.File, NextJson);
+        AwaitWatcher(() => fixture.Registry.SelectPeer("api").Port == 8002, fixture.Logs);
     }
 }
