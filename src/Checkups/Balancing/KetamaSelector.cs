@@ -11,7 +11,8 @@ namespace Checkups.Balancing;
 
 /// <summary>
 /// nginx's <c>hash $key consistent</c> (ngx_http_upstream_hash_module), point for point, so a fleet can mix nginx and
-/// .NET during a migration. Per server (<c>host:port</c> split at the last colon), base = CRC-32 without finalisation over
+/// .NET during a migration. Per server (<c>host:port</c> as written in the configuration, split at the last colon; see
+/// <see cref="Server.WrittenAddress"/>), base = CRC-32 without finalisation over
 /// host, one zero byte and port; 160 × weight points, each the CRC continued from base over the previous point's hash as
 /// 4 little-endian bytes (the first previous is 0), then finalised. Points are sorted ascending and equal points
 /// deduplicated (the first kept). A key's hash is the full CRC-32 of its bytes; its point is the first at or above it,
@@ -98,7 +99,8 @@ internal sealed class KetamaSelector : ServerSelector
         int n = 0;
         for (int i = 0; i < peers.Length; i++)
         {
-            string key = peers[i].Key;
+            // The text the configuration wrote, as nginx hashes its server line: not the canonical key.
+            string key = peers[i].WrittenAddress;
             int colon = key.LastIndexOf(':');
             uint baseHash = StableHash.Crc32Append(Crc32.InitialState, Encoding.UTF8.GetBytes(key[..colon]));
             baseHash = StableHash.Crc32Append(baseHash, separator);

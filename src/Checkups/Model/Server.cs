@@ -27,7 +27,8 @@ public sealed class Server
         string? zone,
         IReadOnlyDictionary<string, string> metadata,
         ServerHealth health,
-        string? unstableReason = null)
+        string? unstableReason = null,
+        string? writtenHost = null)
     {
         UnstableReason = unstableReason;
         Upstream = upstream;
@@ -36,9 +37,11 @@ public sealed class Server
         Host = host;
         Port = port;
         Key = FormatKey(host, port);
+        WrittenAddress = writtenHost is null ? Key : FormatWritten(writtenHost, port);
         Weight = weight;
         MaxFails = maxFails;
-        FailTimeout = failTimeout;
+        // "Never" has two spellings in .NET; one value keeps the arithmetic on it in one place.
+        FailTimeout = failTimeout == System.Threading.Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : failTimeout;
         Down = down;
         Zone = zone;
         Metadata = metadata;
@@ -60,13 +63,24 @@ public sealed class Server
     /// <summary>Gets the server key, <c>host:port</c> (<c>[v6]:port</c> for IPv6 addresses).</summary>
     public string Key { get; }
 
+    /// <summary>
+    /// Gets the address as the configuration wrote it, in nginx's <c>server</c> form: the host as given (case kept, an IP
+    /// literal not canonicalised, an IPv6 literal in brackets), a colon and the port. ketama hashes this text, as nginx's
+    /// <c>hash … consistent</c> hashes the <c>server</c> line's text; <see cref="Key"/> is the identity.
+    /// </summary>
+    internal string WrittenAddress { get; }
+
     /// <summary>Gets the configured weight.</summary>
     public int Weight { get; }
 
     /// <summary>Gets how many failures within <see cref="FailTimeout"/> mark the server <c>err</c>; 0 = never.</summary>
     public int MaxFails { get; }
 
-    /// <summary>Gets the passive failure window and the time a server stays <c>err</c>.</summary>
+    /// <summary>
+    /// Gets the passive failure window and the time a server stays <c>err</c>; <see cref="TimeSpan.MaxValue"/> for never
+    /// (configured as that or as <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>): failures are never forgotten, and
+    /// an <c>err</c> server comes back only with a success (a heartbeat probe, feedback) or an update.
+    /// </summary>
     public TimeSpan FailTimeout { get; }
 
     /// <summary>Gets whether the server is administratively off.</summary>
@@ -116,6 +130,14 @@ public sealed class Server
         }
 
         return trimmed;
+    }
+
+    private static string FormatWritten(string host, int port)
+    {
+        string trimmed = host.Trim();
+        return trimmed.Contains(':', StringComparison.Ordinal) && !trimmed.StartsWith('[')
+            ? string.Create(CultureInfo.InvariantCulture, $"[{trimmed}]:{port}")
+            : string.Create(CultureInfo.InvariantCulture, $"{trimmed}:{port}");
     }
 
     internal static string FormatKey(string host, int port) =>

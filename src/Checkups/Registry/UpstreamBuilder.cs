@@ -42,7 +42,7 @@ internal static class UpstreamBuilder
                 }
 
                 var metadata = server.Metadata.Count == 0 ? NoMetadata : server.Metadata.ToFrozenDictionary(StringComparer.Ordinal);
-                peers.Add(new Server(name, clusterName, peers.Count, host, server.Port, server.Weight, server.MaxFails, server.FailTimeout, server.Down, server.Zone, metadata, state, server.UnstableReason));
+                peers.Add(new Server(name, clusterName, peers.Count, host, server.Port, server.Weight, server.MaxFails, server.FailTimeout, server.Down, server.Zone, metadata, state, server.UnstableReason, server.Host));
             }
 
             servers += peers.Count;
@@ -74,7 +74,7 @@ internal static class UpstreamBuilder
             clusters.ToImmutable(),
             source.Protected,
             source.Try ?? servers,
-            source.TryTimeout,
+            CheckupsOptionsValidator.EffectiveTryTimeout(source.TryTimeout),
             timeouts,
             heartbeat,
             version,

@@ -14,16 +14,21 @@ namespace Checkups.Tests.Balancing;
 
 public sealed class KetamaTests
 {
-    /// <summary>The recorded vector: nginx 1.22.1, <c>hash $arg_k consistent</c>, ten servers weighted 1..10, 200 keys.</summary>
-    private static (List<(string Host, int Port, int Weight)> Servers, Dictionary<string, int> Keys) Vector()
+    /// <summary>
+    /// A vector recorded from nginx 1.22.1 (<c>hash $arg_k consistent</c>): by default ten servers weighted 1..10 and 200
+    /// keys; <c>nginx-ketama-as-written.json</c> has six servers written as users write them (an IPv6 literal long-hand
+    /// and short, a host name in mixed case, a dotted quad with leading zeros) and 2,000 keys.
+    /// </summary>
+    private static (List<(string Host, int Port, int Weight)> Servers, Dictionary<string, int> Keys) Vector(string file = "nginx-ketama-weighted.json")
     {
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Vectors", "nginx-ketama-weighted.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Vectors", file)));
         var servers = json.RootElement.GetProperty("servers").EnumerateArray().Select(line =>
         {
+            // An nginx server line: host:port as written, then an optional weight=N.
             string[] parts = line.GetString()!.Split(' ');
-            string[] address = parts[0].Split(':');
-            int weight = int.Parse(parts[1]["weight=".Length..], CultureInfo.InvariantCulture);
-            return (address[0], int.Parse(address[1], CultureInfo.InvariantCulture), weight);
+            int colon = parts[0].LastIndexOf(':');
+            int weight = parts.Length > 1 ? int.Parse(parts[1]["weight=".Length..], CultureInfo.InvariantCulture) : 1;
+            return (parts[0][..colon], int.Parse(parts[0][(colon + 1)..], CultureInfo.InvariantCulture), weight);
         }).ToList();
         var keys = json.RootElement.GetProperty("keys").EnumerateObject()
             .ToDictionary(p => p.Name, p => int.Parse(p.Value.GetString()!, CultureInfo.InvariantCulture));
@@ -52,6 +57,23 @@ public sealed class KetamaTests
         var mismatches = keys.Where(k => registry.SelectPeer("api", k.Key).Port != k.Value).Select(k => k.Key).ToList();
 
         Assert.Empty(mismatches);
+    }
+
+    [Fact]
+    public void SelectPeer_ServersWrittenNonCanonically_MapEveryKeyAsNginxDoes_HashingTheTextAsWritten()
+    {
+        var (servers, keys) = Vector("nginx-ketama-as-written.json");
+        Assert.Contains(servers, s => s.Host == "[0:0:0:0:0:0:0:1]");
+        Assert.Contains(servers, s => s.Host == "LocalHost");
+        using var registry = KetamaRegistry(servers);
+
+        Assert.Equal(2000, keys.Count);
+        var mismatches = keys.Where(k => registry.SelectPeer("api", k.Key).Port != k.Value).Select(k => k.Key).ToList();
+
+        Assert.Empty(mismatches);
+
+        // The identity stays canonical: the long-hand IPv6 server is [::1] in its key, health and status.
+        Assert.Equal("[::1]:19462", registry.Get("api").Clusters[0].Servers[0].Key);
     }
 
     [Fact]
