@@ -126,6 +126,10 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         return new Uri(address, UriKind.Absolute);
     }
 
+    /// <summary>A per-request try timeout: "never" (<see cref="TimeSpan.MaxValue"/>, infinite, beyond any timer) is no limit.</summary>
+    private static TimeSpan? NeverIsNone(TimeSpan value) =>
+        value == Timeout.InfiniteTimeSpan || value > TimeSpan.FromMilliseconds(uint.MaxValue - 1) ? null : value;
+
     private async Task<HttpResponseMessage> SendBalancedAsync(HttpRequestMessage request, Uri original, CancellationToken cancellationToken)
     {
         var upstream = _registry.Get(_upstream);
@@ -133,7 +137,7 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         _metrics.Request(_upstream);
         var options = request.Options;
         int tryLimit = options.TryGetValue(CheckupsRequestOptions.Try, out int tries) ? Math.Max(1, tries) : upstream.Try;
-        TimeSpan? tryTimeout = options.TryGetValue(CheckupsRequestOptions.TryTimeout, out var perRequest) ? perRequest : upstream.TryTimeout;
+        TimeSpan? tryTimeout = options.TryGetValue(CheckupsRequestOptions.TryTimeout, out var perRequest) ? NeverIsNone(perRequest) : upstream.TryTimeout;
         options.TryGetValue(CheckupsRequestOptions.ClusterOrder, out var clusterOrder);
         string key = Key(request, original, upstream);
         if (tryLimit > 1 && await CannotSendAgainAsync(request).ConfigureAwait(false) is { } notRetryable)

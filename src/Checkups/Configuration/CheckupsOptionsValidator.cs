@@ -88,9 +88,9 @@ internal static class CheckupsOptionsValidator
             errors.Add(Invariant($"{path}:Try must be at least 1 (was {upstream.Try})"));
         }
 
-        if (upstream.TryTimeout is { } tryTimeout)
+        if (upstream.TryTimeout is { } tryTimeout && tryTimeout <= TimeSpan.Zero && tryTimeout != System.Threading.Timeout.InfiniteTimeSpan)
         {
-            ValidateTimer(tryTimeout, Invariant($"{path}:TryTimeout"), errors);
+            errors.Add(Invariant($"{path}:TryTimeout must be greater than zero; TimeSpan.MaxValue or Timeout.InfiniteTimeSpan (-00:00:00.001) mean never (was {tryTimeout})"));
         }
 
         ValidateTimer(upstream.Timeouts.Connect, Invariant($"{path}:Timeouts:Connect"), errors);
@@ -252,6 +252,13 @@ internal static class CheckupsOptionsValidator
             errors.Add(Invariant($"{path}:Mode {BalancingModes.LocalFirst} needs {prefix}:LocalZone or {prefix}:PreferLocalAddresses to tell which servers are local"));
         }
     }
+
+    /// <summary>
+    /// A try timeout as calls apply it: <see langword="null"/> for none, and for "never" (<see cref="TimeSpan.MaxValue"/>,
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>, or anything longer than a timer can be armed with).
+    /// </summary>
+    internal static TimeSpan? EffectiveTryTimeout(TimeSpan? value) =>
+        value is { } span && (span == System.Threading.Timeout.InfiniteTimeSpan || span > MaxTimerSpan) ? null : value;
 
     /// <summary>A span a timer or a cancellation source will be armed with: greater than zero and at most <see cref="MaxTimerSpan"/>.</summary>
     internal static void ValidateTimer(TimeSpan value, string path, List<string> errors)

@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using System.Collections.Generic;
 using Checkups.Balancing;
 using Checkups.Model;
@@ -104,9 +105,9 @@ internal static class ServerListValidator
                 errors.Add(Invariant($"{serverPath}:MaxFails must not be negative (was {server.MaxFails})"));
             }
 
-            if (server.FailTimeout < TimeSpan.Zero || server.FailTimeout > MaxTimerSpan)
+            if (server.FailTimeout < TimeSpan.Zero && server.FailTimeout != Timeout.InfiniteTimeSpan)
             {
-                errors.Add(Invariant($"{serverPath}:FailTimeout must be from 0 to {MaxTimerSpan} (was {server.FailTimeout})"));
+                errors.Add(Invariant($"{serverPath}:FailTimeout must not be negative; TimeSpan.MaxValue or Timeout.InfiniteTimeSpan (-00:00:00.001) mean never (was {server.FailTimeout})"));
             }
             else if (server.MaxFails > 0 && server.FailTimeout == TimeSpan.Zero)
             {

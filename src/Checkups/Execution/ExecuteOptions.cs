@@ -18,7 +18,10 @@ public class ExecuteOptions
     /// <value>Default <see langword="null"/>: the upstream's <c>Try</c>.</value>
     public int? Try { get; init; }
 
-    /// <summary>Gets the time after which this call stops trying further servers.</summary>
+    /// <summary>
+    /// Gets the time after which this call stops trying further servers; <see cref="TimeSpan.MaxValue"/> or
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> for no limit.
+    /// </summary>
     /// <value>Default <see langword="null"/>: the upstream's <c>TryTimeout</c>.</value>
     public TimeSpan? TryTimeout { get; init; }
 

@@ -1,4 +1,5 @@
 using System;
+using Checkups.Configuration;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -43,7 +44,7 @@ internal sealed class TryLoop
     {
         var isFailure = GetClassifier<TResult>(options);
         cancellationToken.ThrowIfCancellationRequested();
-        TimeSpan? tryTimeout = options?.TryTimeout ?? upstream.TryTimeout;
+        TimeSpan? tryTimeout = options?.TryTimeout is { } perCall ? CheckupsOptionsValidator.EffectiveTryTimeout(perCall) : upstream.TryTimeout;
         long started = tryTimeout.HasValue ? _time.GetTimestamp() : 0;
 
         var context = SelectionContext.For(upstream, hashKey);

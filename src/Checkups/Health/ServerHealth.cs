@@ -132,7 +132,7 @@ internal sealed class ServerHealth
 
     /// <summary>
     /// Applies one probe's verdict. A failure turns the status to <c>err</c> only at <paramref name="sensibility"/>
-    /// consecutive failures; a success or an <c>unstable</c> verdict resets the count. With <paramref name="protect"/>
+    /// consecutive failures; a success or an <c>unstable</c> verdict resets the count and ends a passive <c>err</c>. With <paramref name="protect"/>
     /// (every server of the upstream fails and this is the one kept), <c>err</c> becomes <c>unstable</c>. Ignored while
     /// the server's upstream has no active checks. Returns the status before and after.
     /// </summary>
@@ -151,9 +151,20 @@ internal sealed class ServerHealth
             string? message;
             if (!result.Failed)
             {
+                // As lua-resty-checkups, where a probe and passive accounting write one status: a server the heartbeat
+                // finds alive is back, whatever passive accounting counted (a restarted server need not sit out its
+                // fail timeout while it already serves).
                 _probeFailures = 0;
                 after = result.Status;
                 message = result.Message;
+                _fails = 0;
+                long now = 0;
+                if (IsPassiveErr(ref now))
+                {
+                    _lastModified = _time.GetUtcNow();
+                }
+
+                Revive(ref _errUntil);
             }
             else if (++_probeFailures >= sensibility)
             {
@@ -169,8 +180,8 @@ internal sealed class ServerHealth
 
             if (protect && after == HealthStatus.Err)
             {
+                // As lua-resty-checkups: the status says protected (unstable), the message stays the probe's own.
                 after = HealthStatus.Unstable;
-                message = "protected: every server failed its probe; last error: " + result.Message;
             }
 
             _fields = result.Fields;
@@ -266,11 +277,11 @@ internal sealed class ServerHealth
             }
 
             var nowUtc = _time.GetUtcNow();
-            _errUntilUtc = nowUtc + peer.FailTimeout;
+            _errUntilUtc = AddSaturated(nowUtc, peer.FailTimeout);
             _lastModified = nowUtc;
             _errMessage = string.Create(
                 System.Globalization.CultureInfo.InvariantCulture,
-                $"{_fails} failure{(_fails == 1 ? string.Empty : "s")} within {peer.FailTimeout.TotalSeconds:0.###}s");
+                $"{_fails} failure{(_fails == 1 ? string.Empty : "s")} within {(peer.FailTimeout == TimeSpan.MaxValue ? "an unlimited fail timeout" : peer.FailTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "s")}");
             Volatile.Write(ref _errUntil, Math.Max(1, now + failTicks));
             Interlocked.Increment(ref s_selectableEpoch);
             return true;
@@ -379,5 +390,20 @@ internal sealed class ServerHealth
         return false;
     }
 
-    private long ToTicks(TimeSpan span) => (long)(span.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
+    /// <summary>
+    /// A span in timestamp ticks, saturated: <see cref="TimeSpan.MaxValue"/> (a fail timeout of "never") would overflow the
+    /// conversion, and the sums it takes part in stay below <see cref="long.MaxValue"/> for centuries of uptime.
+    /// </summary>
+    private long ToTicks(TimeSpan span)
+    {
+        double ticks = span.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond);
+        return ticks >= NeverTicks ? NeverTicks : (long)ticks;
+    }
+
+    /// <summary>A quarter of the timestamp range: "never" for a window or an exclusion, with room to add a timestamp to it.</summary>
+    private const long NeverTicks = long.MaxValue / 4;
+
+    /// <summary><paramref name="now"/> plus <paramref name="span"/>, or the latest time there is.</summary>
+    private static DateTimeOffset AddSaturated(DateTimeOffset now, TimeSpan span) =>
+        span >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + span;
 }

@@ -72,7 +72,10 @@ public sealed class Upstream
     /// <summary>Gets how many servers one call may try (the configured value, or the number of servers).</summary>
     public int Try { get; }
 
-    /// <summary>Gets the time after which a call stops trying further servers; <see langword="null"/> for no limit.</summary>
+    /// <summary>
+    /// Gets the time after which a call stops trying further servers; <see langword="null"/> for no limit (also when the
+    /// configuration says never: <see cref="TimeSpan.MaxValue"/> or <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>).
+    /// </summary>
     public TimeSpan? TryTimeout { get; }
 
     /// <summary>Gets the per-upstream network timeouts.</summary>

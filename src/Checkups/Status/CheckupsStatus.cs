@@ -9,8 +9,9 @@ namespace Checkups.Status;
 
 /// <summary>
 /// A snapshot of every upstream's servers and of the checker itself (lua <c>get_status</c>).
-/// <see cref="ToJson"/> writes the seed's shape: <c>{"cls:&lt;name&gt;": [[server, …], …], "last_check_time",
-/// "checkup_timer_alive", "start_time", "config_version", "upstreams": {name: {"owner", "mode", "version"}}}</c>.
+/// <see cref="ToJson"/> writes lua-resty-checkups' shape: <c>{"cls:&lt;name&gt;": [[server, …], …], "last_check_time",
+/// "checkup_timer_alive", "start_time", "conf_hash", "shd_config_version", "config_version", "upstreams": {name:
+/// {"owner", "mode", "version"}}, "sources": {…}}</c>.
 /// </summary>
 [JsonConverter(typeof(CheckupsStatusJsonConverter))]
 public sealed class CheckupsStatus
@@ -49,8 +50,18 @@ public sealed class CheckupsStatus
     /// <summary>Gets when the registry started.</summary>
     public DateTimeOffset StartTime { get; }
 
-    /// <summary>Gets the registry's configuration version (bumped by every change).</summary>
+    /// <summary>
+    /// Gets the registry's configuration version, bumped by every change (JSON <c>config_version</c>, and lua's
+    /// <c>shd_config_version</c>).
+    /// </summary>
     public long ConfigVersion { get; }
+
+    /// <summary>
+    /// Gets a hash of the configuration in force: the global settings and every upstream's name, owner and options
+    /// (JSON <c>conf_hash</c>, as lua-resty-checkups names it). Two processes with the same configuration show the same
+    /// 16 hexadecimal digits; it is not a version and says nothing about order.
+    /// </summary>
+    public string ConfigHash { get; internal init; } = string.Empty;
 
     /// <summary>Serialises the snapshot in the seed's JSON shape.</summary>
     /// <param name="indented">Whether to indent the output.</param>

@@ -65,6 +65,10 @@ internal sealed class CheckupsStatusJsonConverter : JsonConverter<CheckupsStatus
 
         writer.WriteBoolean("checkup_timer_alive", status.HeartbeatAlive);
         writer.WriteString("start_time", status.StartTime);
+        writer.WriteString("conf_hash", status.ConfigHash);
+
+        // lua's version of its shared configuration; the .NET name is kept beside it for readers of earlier releases.
+        writer.WriteNumber("shd_config_version", status.ConfigVersion);
         writer.WriteNumber("config_version", status.ConfigVersion);
         writer.WriteStartObject("upstreams");
         foreach (var (name, upstream) in status.Upstreams)

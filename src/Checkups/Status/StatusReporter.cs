@@ -8,7 +8,7 @@ namespace Checkups.Status;
 /// <summary>Reads the store, every server's live state and the heartbeat's own state into one <see cref="CheckupsStatus"/>.</summary>
 internal static class StatusReporter
 {
-    public static CheckupsStatus Read(StoreState state, HeartbeatState heartbeat, DateTimeOffset startTime, IReadOnlyList<(string Name, Sources.IUpstreamSource? Source)>? sources = null)
+    public static CheckupsStatus Read(StoreState state, HeartbeatState heartbeat, DateTimeOffset startTime, IReadOnlyList<(string Name, Sources.IUpstreamSource? Source)>? sources = null, CheckupsSettings? settings = null)
     {
         var result = new SortedDictionary<string, UpstreamStatus>(StringComparer.OrdinalIgnoreCase);
         foreach (var upstream in state.Upstreams.Values)
@@ -43,7 +43,33 @@ internal static class StatusReporter
             attached[name] = new SourceState(name, owned, source is null ? null : ReadSource(source));
         }
 
-        return new CheckupsStatus(result, heartbeat.LastCheckTime, heartbeat.Alive, startTime, state.Version, attached);
+        return new CheckupsStatus(result, heartbeat.LastCheckTime, heartbeat.Alive, startTime, state.Version, attached)
+        {
+            ConfigHash = ConfigHash(state, settings),
+        };
+    }
+
+    /// <summary>
+    /// lua's <c>conf_hash</c>: the same text for the same configuration in force, in any process, so a fleet can tell which
+    /// of its members run what. Over the global settings and every upstream's name, owner and options (in name order).
+    /// </summary>
+    private static string ConfigHash(StoreState state, CheckupsSettings? settings)
+    {
+        var upstreams = new List<Model.Upstream>(state.Upstreams.Values);
+        upstreams.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var text = new System.Text.StringBuilder();
+        if (settings is not null)
+        {
+            text.Append(System.FormattableString.Invariant($"{settings.HeartbeatInterval.Ticks}|{settings.HeartbeatEnabled}|{settings.HeartbeatConcurrency}|{settings.Locality.Zone}|{settings.Locality.PreferLocalAddresses}"));
+        }
+
+        foreach (var upstream in upstreams)
+        {
+            text.Append('\n').Append(upstream.Name).Append('|').Append(upstream.Owner).Append('|').Append(upstream.Fingerprint);
+        }
+
+        ulong hash = Hashing.StableHash.XxHash64(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
+        return hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>What a source reports; a source whose report throws is shown with that error, and the status is still taken.</summary>

@@ -64,6 +64,25 @@ public sealed class ConfigurationReaderTests
         Assert.Equal(("10.0.0.2", 8080, 3), (servers[1].Host, servers[1].Port, servers[1].Weight));
     }
 
+    [Theory]
+    [InlineData("10675199.02:48:05.4775807")]
+    [InlineData("-00:00:00.001")]
+    public void Bind_NeverWrittenAsTimeSpanMaxValueOrInfinite_IsAcceptedForFailTimeoutAndTryTimeout(string never)
+    {
+        var data = Servers(2);
+        data["Checkups:Upstreams:api:TryTimeout"] = never;
+        data["Checkups:Upstreams:api:Servers:0:MaxFails"] = "1";
+        data["Checkups:Upstreams:api:Servers:0:FailTimeout"] = never;
+
+        var (options, errors) = Read(data, withRoot: true);
+        Assert.Empty(errors);
+        using var registry = new Checkups.Registry.UpstreamRegistry(options);
+
+        var upstream = registry.Get("api");
+        Assert.Null(upstream.TryTimeout);
+        Assert.Equal(System.TimeSpan.MaxValue, upstream.Clusters[0].Servers[0].FailTimeout);
+    }
+
     [Fact]
     public void Bind_ServerValueOverriddenByALaterProvider_TakesTheLaterValue()
     {

@@ -166,7 +166,8 @@ public sealed class HeartbeatServiceTests : IDisposable
         await service.RunRoundAsync(CancellationToken.None);
 
         Assert.Equal(HealthStatus.Unstable, StatusOf(registry, 8001));
-        Assert.StartsWith("protected:", Upstreams.StatusOf(registry, 8001).Message, StringComparison.Ordinal);
+        // As lua-resty-checkups: the status tells protected, the message stays the probe's own.
+        Assert.Equal("refused", Upstreams.StatusOf(registry, 8001).Message);
         Assert.Equal(HealthStatus.Err, StatusOf(registry, 8002));
         Assert.Equal(HealthStatus.Err, StatusOf(registry, 8003));
         Assert.Equal(8001, registry.SelectPeer("api").Port);
@@ -193,11 +194,11 @@ public sealed class HeartbeatServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task Protected_OneServerOutByPassiveAccounting_TheOtherFailingItsProbe_IsKeptSelectable()
+    public async Task Protected_OneServerOutByPassiveAccounting_EveryProbeFailing_TheOtherIsKeptSelectable()
     {
         var upstream = Upstream(2);
         upstream.Servers[0].MaxFails = 1;
-        _probe.Verdicts[8001] = () => ProbeResult.Ok();
+        _probe.Verdicts[8001] = () => ProbeResult.Failure("refused");
         _probe.Verdicts[8002] = () => ProbeResult.Failure("refused");
         var (registry, service) = Start(upstream);
         using var _ = registry;
@@ -208,6 +209,46 @@ public sealed class HeartbeatServiceTests : IDisposable
         await service.RunRoundAsync(CancellationToken.None);
 
         Assert.Equal(HealthStatus.Unstable, StatusOf(registry, 8002));
+        Assert.All(Enumerable.Range(0, 4), _ => Assert.Equal(8002, registry.SelectPeer("api").Port));
+    }
+
+    [Fact]
+    public async Task ProbeSuccess_EndsAPassiveErr_AsInLua_SoARestartedServerIsBackAtOnce()
+    {
+        var upstream = Upstream(2);
+        upstream.Servers[0].MaxFails = 1;
+        upstream.Servers[0].FailTimeout = TimeSpan.FromMinutes(10);
+        _probe.Verdicts[8001] = () => ProbeResult.Ok();
+        _probe.Verdicts[8002] = () => ProbeResult.Ok();
+        var (registry, service) = Start(upstream);
+        using var _ = registry;
+        using var __ = service;
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001));
+
+        await service.RunRoundAsync(CancellationToken.None);
+
+        var status = Upstreams.StatusOf(registry, 8001);
+        Assert.Equal(HealthStatus.Ok, status.Status);
+        Assert.Equal(0, status.FailCount);
+        Assert.Contains(8001, Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port));
+    }
+
+    [Fact]
+    public async Task ProbeFailure_DoesNotEndAPassiveErr()
+    {
+        var upstream = Upstream(2, sensibility: 3);
+        upstream.Servers[0].MaxFails = 1;
+        _probe.Verdicts[8001] = () => ProbeResult.Failure("refused");
+        _probe.Verdicts[8002] = () => ProbeResult.Ok();
+        var (registry, service) = Start(upstream);
+        using var _ = registry;
+        using var __ = service;
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+
+        await service.RunRoundAsync(CancellationToken.None);
+
+        Assert.Equal(HealthStatus.Err, StatusOf(registry, 8001));
         Assert.All(Enumerable.Range(0, 4), _ => Assert.Equal(8002, registry.SelectPeer("api").Port));
     }
 

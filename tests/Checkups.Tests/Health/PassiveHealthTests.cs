@@ -71,6 +71,31 @@ public sealed class PassiveHealthTests
         Assert.Contains(8001, Enumerable.Range(0, 4).Select(_ => registry.SelectPeer("api").Port));
     }
 
+    public static TheoryData<TimeSpan> Never() => new() { TimeSpan.MaxValue, System.Threading.Timeout.InfiniteTimeSpan };
+
+    [Theory]
+    [MemberData(nameof(Never))]
+    public void FailTimeoutNever_ErrLastsUntilASuccess_AndTheWindowNeverCloses(TimeSpan never)
+    {
+        var server = Upstreams.Server(8001, maxFails: 2);
+        server.FailTimeout = never;
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(server, Upstreams.Server(8002)), _time);
+
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+        _time.Advance(TimeSpan.FromDays(3650));
+        registry.ReportFailure("api", "127.0.0.1", 8001);
+        Assert.Equal(HealthStatus.Err, Upstreams.StatusOf(registry, 8001).Status);
+        Assert.Equal("2 failures within an unlimited fail timeout", Upstreams.StatusOf(registry, 8001).Message);
+
+        _time.Advance(TimeSpan.FromDays(3650));
+        Assert.Equal(HealthStatus.Err, Upstreams.StatusOf(registry, 8001).Status);
+        Assert.All(Enumerable.Range(0, 6), _ => Assert.Equal(8002, registry.SelectPeer("api").Port));
+        Assert.Equal(TimeSpan.MaxValue.TotalSeconds, Upstreams.StatusOf(registry, 8001).FailTimeout);
+
+        registry.ReportSuccess("api", "127.0.0.1", 8001);
+        Assert.Equal(HealthStatus.Ok, Upstreams.StatusOf(registry, 8001).Status);
+    }
+
     [Fact]
     public void ReportFailure_MaxFailsZero_CountsNothing()
     {

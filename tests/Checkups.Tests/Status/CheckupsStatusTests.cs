@@ -50,6 +50,39 @@ public sealed class CheckupsStatusTests
         Assert.False(root.GetProperty("checkup_timer_alive").GetBoolean());
         Assert.Equal(time.GetUtcNow() - TimeSpan.FromSeconds(5), root.GetProperty("start_time").GetDateTimeOffset());
         Assert.Equal(1, root.GetProperty("config_version").GetInt64());
+        Assert.Equal(1, root.GetProperty("shd_config_version").GetInt64());
+        Assert.Matches("^[0-9a-f]{16}$", root.GetProperty("conf_hash").GetString());
+    }
+
+    [Fact]
+    public void ToJson_TopLevel_HasEveryKeyOfLuaGetStatus_ButTheConfigTimer()
+    {
+        using var registry = Upstreams.Registry("api", Upstreams.WithServers(Upstreams.Server(8001)));
+        using var json = JsonDocument.Parse(registry.GetStatus().ToJson());
+
+        // lua-resty-checkups' get_status(); config_timer (each nginx worker's shared-dict poller) has no counterpart: see
+        // docs/migrating.md.
+        foreach (string key in new[] { "cls:api", "last_check_time", "checkup_timer_alive", "start_time", "conf_hash", "shd_config_version" })
+        {
+            Assert.True(json.RootElement.TryGetProperty(key, out _), key);
+        }
+    }
+
+    [Fact]
+    public void ConfigHash_SameConfigurationInTwoRegistries_IsEqual_AndAnyChangeMovesIt()
+    {
+        using var first = Upstreams.Registry("api", Upstreams.WithServers(Upstreams.Server(8001), Upstreams.Server(8002)));
+        using var second = Upstreams.Registry("api", Upstreams.WithServers(Upstreams.Server(8001), Upstreams.Server(8002)));
+        string before = first.GetStatus().ConfigHash;
+
+        Assert.Equal(before, second.GetStatus().ConfigHash);
+
+        // Health and traffic are not configuration.
+        first.ReportFailure("api", "127.0.0.1", 8001);
+        Assert.Equal(before, first.GetStatus().ConfigHash);
+
+        second.Update("api", Upstreams.WithServers(Upstreams.Server(8001), Upstreams.Server(8002, weight: 2)));
+        Assert.NotEqual(before, second.GetStatus().ConfigHash);
     }
 
     [Fact]
