@@ -68,11 +68,104 @@ internal sealed class CheckupsAdminApi
         });
     }
 
+    /// <summary>What secrets read as in every answer; sent back in a write, it keeps the secret the upstream has.</summary>
+    internal const string Redacted = "(redacted)";
+
     public IResult Get(string name) =>
         _registry.TryGet(name, out var upstream) ? Entry(upstream) : NotFound(name);
 
+    /// <summary>
+    /// Refuses what a browser on another site could send (a form or a no-cors <c>text/plain</c> POST needs no preflight):
+    /// a body that is not <c>application/json</c> (415), and a request its browser marks cross-site (403).
+    /// </summary>
+    public static IResult? RefuseUnsafeWrite(HttpContext context, bool hasBody)
+    {
+        var request = context.Request;
+        string? site = request.Headers["Sec-Fetch-Site"];
+        string? origin = request.Headers.Origin;
+        bool crossSite = site is not null && site is not ("same-origin" or "none");
+        if (!crossSite && !string.IsNullOrEmpty(origin))
+        {
+            crossSite = !string.Equals(origin, string.Concat(request.Scheme, "://", request.Host.Value), StringComparison.OrdinalIgnoreCase);
+        }
+
+        if (crossSite)
+        {
+            return Results.Problem(
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Cross-site writes are refused",
+                detail: "The admin API does not accept changes sent by a page of another origin.");
+        }
+
+        if (hasBody && !IsJson(request.ContentType))
+        {
+            return Results.Problem(
+                statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "The body must be JSON",
+                detail: $"Send the upstream with Content-Type: application/json (was '{request.ContentType ?? "none"}').");
+        }
+
+        return null;
+    }
+
+    private static bool IsJson(string? contentType)
+    {
+        if (contentType is null)
+        {
+            return false;
+        }
+
+        int semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
+        var media = (semicolon < 0 ? contentType : contentType[..semicolon]).AsSpan().Trim();
+        return media.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// The version an <c>If-Match</c> names: <see langword="null"/> when there is none; <c>*</c> is any existing version.
+    /// A header that names no version of ours (a list, a weak tag, garbage) can match nothing.
+    /// </summary>
+    private static bool TryIfMatch(HttpRequest request, out long? version, out bool any)
+    {
+        version = null;
+        any = false;
+        string? header = request.Headers.IfMatch;
+        if (string.IsNullOrWhiteSpace(header))
+        {
+            return true;
+        }
+
+        string tag = header.Trim();
+        if (tag == "*")
+        {
+            any = true;
+            return true;
+        }
+
+        if (tag.Length > 2 && tag[0] == '"' && tag[^1] == '"'
+            && long.TryParse(tag.AsSpan(1, tag.Length - 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long parsed))
+        {
+            version = parsed;
+            return true;
+        }
+
+        return false;
+    }
+
+    private static IResult PreconditionFailed(string detail) =>
+        Results.Problem(statusCode: StatusCodes.Status412PreconditionFailed, title: "The upstream changed since it was read", detail: detail);
+
     public async Task<IResult> PutAsync(string name, HttpContext context, CancellationToken cancellationToken)
     {
+        if (RefuseUnsafeWrite(context, hasBody: true) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!TryIfMatch(context.Request, out long? ifVersion, out bool ifAny))
+        {
+            return PreconditionFailed("If-Match must be * or an ETag this API gave (\"<version>\").");
+        }
+
         var body = await ReadBodyAsync(context.Request, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
@@ -88,40 +181,109 @@ internal sealed class CheckupsAdminApi
             return Invalid(read.Errors.Select(e => (e.Field, e.Message)));
         }
 
+        var given = read.Upstream;
+        bool serversOnly = read.ServersOnly;
+        Checkups.Model.Upstream applied;
         try
         {
-            if (read.ServersOnly)
-            {
-                // Slardar's {"servers": [...]}: only the servers change; the upstream's other options stay (the defaults
-                // for a new one). Read again over the current options, under the registry's write lock.
-                _writer.Update(name, current => UpstreamJson.Read(body, current).Upstream!);
-            }
-            else
-            {
-                _writer.Update(name, read.Upstream);
-            }
+            // Under the registry's write lock: the body was read once, outside it. Slardar's {"servers": [...]} changes only
+            // the servers (the other options stay; the defaults for a new upstream); a whole upstream replaces it. A secret
+            // sent back as it was shown (redacted) keeps the upstream's own.
+            applied = _writer.Update(
+                name,
+                current =>
+                {
+                    if (ifAny && current is null)
+                    {
+                        throw new UpstreamVersionMismatchException(name, 0, null);
+                    }
+
+                    var next = serversOnly && current is not null ? WithServersOf(current, given) : given;
+                    KeepSecrets(next, current);
+                    return next;
+                },
+                ifVersion);
         }
         catch (UpstreamOwnershipException ex)
         {
             return Conflict(ex);
+        }
+        catch (UpstreamVersionMismatchException ex)
+        {
+            return PreconditionFailed(ex.Message);
         }
         catch (CheckupsValidationException ex)
         {
             return Invalid(ex.Errors.Select(error => Field(name, error)));
         }
+        catch (ArgumentException ex)
+        {
+            return Invalid(new[] { ("name", "the upstream's name is not usable: " + ex.Message) });
+        }
 
-        return _registry.TryGet(name, out var applied) ? Entry(applied) : NotFound(name);
+        // What this write made, not what a later writer made of it.
+        return Entry(applied);
     }
 
-    public IResult Delete(string name)
+    public IResult Delete(string name, HttpContext context)
     {
+        if (RefuseUnsafeWrite(context, hasBody: false) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!TryIfMatch(context.Request, out long? ifVersion, out _))
+        {
+            return PreconditionFailed("If-Match must be * or an ETag this API gave (\"<version>\").");
+        }
+
         try
         {
-            return _writer.Delete(name) ? Results.NoContent() : NotFound(name);
+            return _writer.Delete(name, ifVersion) ? Results.NoContent() : NotFound(name);
         }
         catch (UpstreamOwnershipException ex)
         {
             return Conflict(ex);
+        }
+        catch (UpstreamVersionMismatchException ex)
+        {
+            return PreconditionFailed(ex.Message);
+        }
+    }
+
+    private static UpstreamOptions WithServersOf(UpstreamOptions current, UpstreamOptions given)
+    {
+        current.Servers.Clear();
+        current.Clusters.Clear();
+        current.NamedClusters.Clear();
+        foreach (var server in given.Servers)
+        {
+            current.Servers.Add(server);
+        }
+
+        foreach (var cluster in given.Clusters)
+        {
+            current.Clusters.Add(cluster);
+        }
+
+        foreach (var (clusterName, cluster) in given.NamedClusters)
+        {
+            current.NamedClusters[clusterName] = cluster;
+        }
+
+        return current;
+    }
+
+    private static void KeepSecrets(UpstreamOptions next, UpstreamOptions? current)
+    {
+        if (next.Heartbeat.Redis.Password == Redacted)
+        {
+            next.Heartbeat.Redis.Password = current?.Heartbeat.Redis.Password;
+        }
+
+        if (next.Heartbeat.MySql.Password == Redacted)
+        {
+            next.Heartbeat.MySql.Password = current?.Heartbeat.MySql.Password;
         }
     }
 
@@ -153,10 +315,23 @@ internal sealed class CheckupsAdminApi
         }
     }
 
-    private static IResult Entry(Checkups.Model.Upstream upstream)
+    private static Tagged Entry(Checkups.Model.Upstream upstream)
     {
-        string options = upstream.GetOptions().ToJson();
-        return Json(writer =>
+        // Secrets never leave the process: a probe's password reads as redacted.
+        var shown = upstream.GetOptions();
+        if (shown.Heartbeat.Redis.Password is not null)
+        {
+            shown.Heartbeat.Redis.Password = Redacted;
+        }
+
+        if (shown.Heartbeat.MySql.Password is not null)
+        {
+            shown.Heartbeat.MySql.Password = Redacted;
+        }
+
+        string options = shown.ToJson();
+        string etag = string.Concat("\"", upstream.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), "\"");
+        return new Tagged(etag, Json(writer =>
         {
             writer.WriteStartObject();
             writer.WriteString("name", upstream.Name);
@@ -166,7 +341,7 @@ internal sealed class CheckupsAdminApi
             writer.WritePropertyName("options");
             writer.WriteRawValue(options, skipInputValidation: true);
             writer.WriteEndObject();
-        });
+        }));
     }
 
     private static IResult NotFound(string name) =>
@@ -215,5 +390,15 @@ internal sealed class CheckupsAdminApi
         }
 
         return Results.Bytes(buffer.ToArray(), "application/json");
+    }
+
+    /// <summary>An answer with the upstream's version as its ETag, for <c>If-Match</c>.</summary>
+    private sealed class Tagged(string etag, IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.ETag = etag;
+            return inner.ExecuteAsync(httpContext);
+        }
     }
 }

@@ -2,6 +2,8 @@ using System;
 using System.Text;
 using Checkups.AspNetCore;
 using Checkups.Registry;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,6 +25,10 @@ public static class CheckupsEndpointRouteBuilderExtensions
     /// <param name="configure">Sets the options.</param>
     /// <returns>The route group, for more conventions.</returns>
     /// <exception cref="ArgumentException">An option is out of range, or the source name is already used by another source.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The endpoints require authorization but the host has no authentication scheme to challenge with, or no
+    /// authorization services: every request would fail, so the host fails at start instead.
+    /// </exception>
     public static RouteGroupBuilder MapCheckupsAdmin(this IEndpointRouteBuilder endpoints, string prefix = "/checkups", Action<CheckupsAdminOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -30,6 +36,11 @@ public static class CheckupsEndpointRouteBuilderExtensions
         var options = new CheckupsAdminOptions();
         configure?.Invoke(options);
         options.Validate();
+        if (!options.AllowAnonymous)
+        {
+            RequireAuthenticationServices(endpoints.ServiceProvider);
+        }
+
         var registry = endpoints.ServiceProvider.GetRequiredService<UpstreamRegistry>();
         var writer = registry.AddWriter(options.SourceName);
         endpoints.ServiceProvider.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(writer.Dispose);
@@ -58,5 +69,20 @@ public static class CheckupsEndpointRouteBuilderExtensions
         group.MapPost("/upstreams/{name}", api.PutAsync);
         group.MapDelete("/upstreams/{name}", api.Delete);
         return group;
+    }
+
+    private static void RequireAuthenticationServices(IServiceProvider services)
+    {
+        const string What = "register an authentication scheme (services.AddAuthentication(...).AddJwtBearer(...), a cookie or a scheme of your own) and services.AddAuthorization(), or set CheckupsAdminOptions.AllowAnonymous for a port nothing else can reach";
+        if (services.GetService<IAuthorizationService>() is null)
+        {
+            throw new InvalidOperationException("MapCheckupsAdmin requires authorization, but the host has no authorization services: " + What + ".");
+        }
+
+        if (services.GetService<IAuthenticationSchemeProvider>() is not { } schemes
+            || schemes.GetDefaultChallengeSchemeAsync().GetAwaiter().GetResult() is null)
+        {
+            throw new InvalidOperationException("MapCheckupsAdmin requires authorization, but the host has no authentication scheme to challenge unauthenticated callers with: " + What + ".");
+        }
     }
 }

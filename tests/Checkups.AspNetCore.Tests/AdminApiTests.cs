@@ -198,10 +198,18 @@ public sealed class AdminApiTests
     }
 
     /// <summary>Content without a length: sent chunked.</summary>
-    private sealed class PushStreamContent(string text) : HttpContent
+    private sealed class PushStreamContent : HttpContent
     {
+        private readonly string _text;
+
+        public PushStreamContent(string text)
+        {
+            _text = text;
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+
         protected override Task SerializeToStreamAsync(System.IO.Stream stream, TransportContext? context) =>
-            stream.WriteAsync(Encoding.UTF8.GetBytes(text)).AsTask();
+            stream.WriteAsync(Encoding.UTF8.GetBytes(_text)).AsTask();
 
         protected override bool TryComputeLength(out long length)
         {

@@ -43,10 +43,24 @@ public static class UpstreamJson
         var errors = new List<UpstreamJsonError>();
         var values = new List<KeyValuePair<string, string?>>();
         var given = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            errors.Add(new UpstreamJsonError(string.Empty, "the body is not valid UTF-8"));
+            return new UpstreamJsonResult(null, errors, false);
+        }
+
         try
         {
             var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = 32 });
             using var document = JsonDocument.ParseValue(ref reader);
+
+            // One JSON value and nothing after it but white space: "{...} xyz" is not an upstream.
+            if (reader.Read())
+            {
+                errors.Add(new UpstreamJsonError(string.Empty, "the body is not valid JSON: data follows the upstream's object"));
+                return new UpstreamJsonResult(null, errors, false);
+            }
+
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 errors.Add(new UpstreamJsonError(string.Empty, $"the upstream must be a JSON object (was {Describe(document.RootElement.ValueKind)})"));

@@ -177,16 +177,17 @@ internal sealed class UpstreamStore
     }
 
     /// <summary>Builds one upstream from a copy of the current options (null when there is none) and applies it, under the write lock.</summary>
-    public void Change(string owner, string name, Func<UpstreamOptions?, UpstreamOptions> build, string prefix)
+    public Upstream Change(string owner, string name, Func<UpstreamOptions?, UpstreamOptions> build, string prefix, long? ifVersion = null)
     {
         try
         {
             lock (_writeGate)
             {
                 var existing = CheckOwner(owner, name);
+                CheckVersion(name, existing, ifVersion);
                 var next = build(existing is null ? null : OptionsCopy.Of(existing.Source))
                     ?? throw new InvalidOperationException("The change returned no upstream.");
-                Apply(owner, name, OptionsCopy.Of(next), prefix);
+                return Apply(owner, name, OptionsCopy.Of(next), prefix);
             }
         }
         finally
@@ -196,13 +197,14 @@ internal sealed class UpstreamStore
     }
 
     /// <summary>Removes one upstream <paramref name="owner"/> owns; returns whether it existed.</summary>
-    public bool Remove(string owner, string name)
+    public bool Remove(string owner, string name, long? ifVersion = null)
     {
         try
         {
             lock (_writeGate)
             {
                 var existing = CheckOwner(owner, name);
+                CheckVersion(name, existing, ifVersion);
                 if (existing is null)
                 {
                     return false;
@@ -218,6 +220,15 @@ internal sealed class UpstreamStore
         }
     }
 
+    /// <summary>A conditional write (an HTTP <c>If-Match</c>): the upstream must exist at exactly <paramref name="ifVersion"/>.</summary>
+    private static void CheckVersion(string name, Upstream? existing, long? ifVersion)
+    {
+        if (ifVersion is { } expected && existing?.Version != expected)
+        {
+            throw new UpstreamVersionMismatchException(existing?.Name ?? name, expected, existing?.Version);
+        }
+    }
+
     private Upstream? CheckOwner(string owner, string name)
     {
         if (_state.Upstreams.TryGetValue(name, out var existing) && existing.Owner != owner)
@@ -228,7 +239,7 @@ internal sealed class UpstreamStore
         return existing;
     }
 
-    private void Apply(string owner, string name, UpstreamOptions options, string prefix)
+    private Upstream Apply(string owner, string name, UpstreamOptions options, string prefix)
     {
         var errors = new List<string>();
         CheckupsOptionsValidator.ValidateUpstream(name, options, $"{prefix}:Upstreams:{name}", _settings.Locality, prefix, _probeTypes, errors);
@@ -241,6 +252,7 @@ internal sealed class UpstreamStore
         state.Upstreams.TryGetValue(name, out var existing);
         var upstream = Build(state, existing?.Name ?? name, options, OptionsCopy.Fingerprint(options), owner, _settings, _environment);
         Commit(owner, new[] { upstream }, Array.Empty<string>());
+        return upstream;
     }
 
     private static Upstream Build(StoreState state, string name, UpstreamOptions options, string fingerprint, string owner, CheckupsSettings settings, BalancingEnvironment environment)

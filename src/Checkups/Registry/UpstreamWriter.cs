@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using Checkups.Configuration;
+using Checkups.Model;
 
 namespace Checkups.Registry;
 
@@ -31,10 +32,11 @@ public sealed class UpstreamWriter : IDisposable
     /// <exception cref="CheckupsValidationException">The options are invalid; nothing was changed.</exception>
     /// <exception cref="UpstreamOwnershipException">Another source owns the upstream.</exception>
     /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
-    public void Update(string name, UpstreamOptions options)
+    /// <returns>The upstream as this change made it (a later change does not show here).</returns>
+    public Upstream Update(string name, UpstreamOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Update(name, _ => options);
+        return Update(name, _ => options);
     }
 
     /// <summary>
@@ -47,12 +49,28 @@ public sealed class UpstreamWriter : IDisposable
     /// <exception cref="CheckupsValidationException">The options built are invalid; nothing was changed.</exception>
     /// <exception cref="UpstreamOwnershipException">Another source owns the upstream.</exception>
     /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
-    public void Update(string name, Func<UpstreamOptions?, UpstreamOptions> build)
+    /// <returns>The upstream as this change made it (a later change does not show here).</returns>
+    public Upstream Update(string name, Func<UpstreamOptions?, UpstreamOptions> build) => Update(name, build, ifVersion: null);
+
+    /// <summary>
+    /// As <see cref="Update(string, Func{UpstreamOptions?, UpstreamOptions})"/>, only when the upstream exists at
+    /// <paramref name="ifVersion"/> (<see cref="Upstream.Version"/>), checked under the write lock: an optimistic
+    /// concurrency check, so a change made from a stale read is refused instead of silently undoing another.
+    /// </summary>
+    /// <param name="name">The upstream name.</param>
+    /// <param name="build">Returns the new options; it runs under the write lock, so it must not call the registry.</param>
+    /// <param name="ifVersion">The version the caller read; <see langword="null"/> for no condition.</param>
+    /// <returns>The upstream as this change made it.</returns>
+    /// <exception cref="UpstreamVersionMismatchException">The upstream is missing or at another version; nothing was changed.</exception>
+    /// <exception cref="CheckupsValidationException">The options built are invalid; nothing was changed.</exception>
+    /// <exception cref="UpstreamOwnershipException">Another source owns the upstream.</exception>
+    /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
+    public Upstream Update(string name, Func<UpstreamOptions?, UpstreamOptions> build, long? ifVersion)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(build);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        _store.Change(SourceName, name, build, CheckupsOptions.SectionName);
+        return _store.Change(SourceName, name, build, CheckupsOptions.SectionName, ifVersion);
     }
 
     /// <summary>Removes an upstream this writer owns, and the health state of its servers.</summary>
@@ -60,11 +78,20 @@ public sealed class UpstreamWriter : IDisposable
     /// <returns>Whether the upstream existed.</returns>
     /// <exception cref="UpstreamOwnershipException">Another source owns the upstream.</exception>
     /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
-    public bool Delete(string name)
+    public bool Delete(string name) => Delete(name, ifVersion: null);
+
+    /// <summary>Removes an upstream this writer owns, only when it is at <paramref name="ifVersion"/> (checked under the write lock).</summary>
+    /// <param name="name">The upstream name.</param>
+    /// <param name="ifVersion">The version the caller read; <see langword="null"/> for no condition.</param>
+    /// <returns>Whether the upstream existed.</returns>
+    /// <exception cref="UpstreamVersionMismatchException">The upstream is missing or at another version; nothing was changed.</exception>
+    /// <exception cref="UpstreamOwnershipException">Another source owns the upstream.</exception>
+    /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
+    public bool Delete(string name, long? ifVersion)
     {
         ArgumentNullException.ThrowIfNull(name);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _store.Remove(SourceName, name);
+        return _store.Remove(SourceName, name, ifVersion);
     }
 
     /// <summary>Gives the name back; the upstreams written stay in service, owned by the name, until a writer or source of that name changes them.</summary>
