@@ -67,33 +67,7 @@ internal static class HttpHandlerBench
         }
     }
 
-    private static Process StartBackend(out int port)
-    {
-        string self = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(self)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(HttpHandlerBench).Assembly.Location);
-        }
-
-        start.ArgumentList.Add("serve-http");
-        var process = Process.Start(start)!;
-        string? line = process.StandardOutput.ReadLine();
-        if (!int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out port))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            process.Dispose();
-            throw new InvalidOperationException($"the backend process wrote '{line}' instead of its port");
-        }
-
-        return process;
-    }
+    private static Process StartBackend(out int port) => BenchProcess.Start("serve-http", serverGc: false, out port);
 
     private static async Task<(double RpsRatio, double ExtraBytes, double PlainRps, double CheckupsRps)> MeasureAgainstAsync(int port, bool reference, int rounds)
     {

@@ -2,9 +2,10 @@ using BenchmarkDotNet.Running;
 using Checkups.Benchmarks;
 
 // `report --out FILE` runs the quick report; anything else goes to BenchmarkDotNet (e.g. --filter '*').
-// `serve-http` is the HTTP comparison's backend process, started by the report itself.
+// `serve-http` and `serve-admin` are the HTTP comparison's backend and the admin benchmark's host, started by the report itself.
 return args.Length > 0 && args[0] == "report" ? QuickReport.Run(args)
     : args.Length > 0 && args[0] == "serve-http" ? await HttpHandlerBench.ServeAsync()
+    : args.Length > 0 && args[0] == "serve-admin" ? await AdminPut.ServeAsync()
     : RunBenchmarkDotNet(args);
 
 static int RunBenchmarkDotNet(string[] args)

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -167,7 +168,7 @@ internal sealed class CheckupsAdminApi
         }
 
         var body = await ReadBodyAsync(context.Request, cancellationToken).ConfigureAwait(false);
-        if (body is null)
+        if (body.Array is null)
         {
             return Results.Problem(
                 statusCode: StatusCodes.Status413PayloadTooLarge,
@@ -175,7 +176,16 @@ internal sealed class CheckupsAdminApi
                 detail: $"The admin API accepts bodies of at most {_options.MaxBodyBytes} bytes.");
         }
 
-        var read = UpstreamJson.Read(body);
+        UpstreamJsonResult read;
+        try
+        {
+            read = UpstreamJson.Read(body.AsSpan());
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body.Array);
+        }
+
         if (read.Upstream is null)
         {
             return Invalid(read.Errors.Select(e => (e.Field, e.Message)));
@@ -186,9 +196,9 @@ internal sealed class CheckupsAdminApi
         Checkups.Model.Upstream applied;
         try
         {
-            // Under the registry's write lock: the body was read once, outside it. Slardar's {"servers": [...]} changes only
-            // the servers (the other options stay; the defaults for a new upstream); a whole upstream replaces it. A secret
-            // sent back as it was shown (redacted) keeps the upstream's own.
+            // The body was read once, before; the build runs on the upstream's current options (again, should another change
+            // land meanwhile). Slardar's {"servers": [...]} changes only the servers (the other options stay; the defaults for
+            // a new upstream); a whole upstream replaces it. A secret sent back as it was shown (redacted) keeps the upstream's own.
             applied = _writer.Update(
                 name,
                 current =>
@@ -287,31 +297,54 @@ internal sealed class CheckupsAdminApi
         }
     }
 
-    /// <summary>The body, or <see langword="null"/> when it is larger than the cap (told by its length, or found reading).</summary>
-    private async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The body in an array rented from the shared pool (the caller returns it), or no array when it is larger than the
+    /// cap (told by its length, or found reading). A large body (10,000 servers is a megabyte) costs no array of its own.
+    /// </summary>
+    private async Task<ArraySegment<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         long cap = _options.MaxBodyBytes;
         if (request.ContentLength > cap)
         {
-            return null;
+            return default;
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        while (true)
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } length ? (int)length + 1 : 16 * 1024);
+        int filled = 0;
+        try
         {
-            int read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false);
-            if (read == 0)
+            while (true)
             {
-                return buffer.ToArray();
-            }
+                if (filled == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, filled).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
 
-            if (buffer.Length + read > cap)
+                int read = await request.Body.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    var body = new ArraySegment<byte>(buffer, 0, filled);
+                    buffer = null;
+                    return body;
+                }
+
+                if (filled + read > cap)
+                {
+                    return default;
+                }
+
+                filled += read;
+            }
+        }
+        finally
+        {
+            if (buffer is not null)
             {
-                return null;
+                ArrayPool<byte>.Shared.Return(buffer);
             }
-
-            buffer.Write(chunk, 0, read);
         }
     }
 
@@ -329,7 +362,6 @@ internal sealed class CheckupsAdminApi
             shown.Heartbeat.MySql.Password = Redacted;
         }
 
-        string options = shown.ToJson();
         string etag = string.Concat("\"", upstream.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), "\"");
         return new Tagged(etag, Json(writer =>
         {
@@ -339,7 +371,7 @@ internal sealed class CheckupsAdminApi
             writer.WriteString("mode", upstream.Mode);
             writer.WriteNumber("version", upstream.Version);
             writer.WritePropertyName("options");
-            writer.WriteRawValue(options, skipInputValidation: true);
+            shown.WriteJson(writer);
             writer.WriteEndObject();
         }));
     }
@@ -381,15 +413,21 @@ internal sealed class CheckupsAdminApi
         return (space < 0 ? rest[1..] : rest[1..space], error);
     }
 
-    private static IResult Json(Action<Utf8JsonWriter> write)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer);
-        }
+    /// <summary>A JSON answer written straight to the response: a large upstream is not held as a string and an array first.</summary>
+    private static JsonAnswer Json(Action<Utf8JsonWriter> write) => new(write);
 
-        return Results.Bytes(buffer.ToArray(), "application/json");
+    private sealed class JsonAnswer(Action<Utf8JsonWriter> write) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.ContentType = "application/json";
+            var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter);
+            await using (writer.ConfigureAwait(false))
+            {
+                write(writer);
+                await writer.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>An answer with the upstream's version as its ETag, for <c>If-Match</c>.</summary>

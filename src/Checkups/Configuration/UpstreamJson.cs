@@ -42,6 +42,7 @@ public static class UpstreamJson
     {
         var errors = new List<UpstreamJsonError>();
         var values = new List<KeyValuePair<string, string?>>();
+        var serverLists = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
         var given = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
         {
@@ -49,36 +50,53 @@ public static class UpstreamJson
             return new UpstreamJsonResult(null, errors, false);
         }
 
+        JsonDocument document;
         try
         {
             var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = 32 });
-            using var document = JsonDocument.ParseValue(ref reader);
+            document = JsonDocument.ParseValue(ref reader);
 
             // One JSON value and nothing after it but white space: "{...} xyz" is not an upstream.
             if (reader.Read())
             {
+                document.Dispose();
                 errors.Add(new UpstreamJsonError(string.Empty, "the body is not valid JSON: data follows the upstream's object"));
                 return new UpstreamJsonResult(null, errors, false);
             }
-
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                errors.Add(new UpstreamJsonError(string.Empty, $"the upstream must be a JSON object (was {Describe(document.RootElement.ValueKind)})"));
-                return new UpstreamJsonResult(null, errors, false);
-            }
-
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                given.Add(TopLevelKey(property));
-            }
-
-            Flatten(document.RootElement, string.Empty, topLevel: true, values, errors);
         }
         catch (JsonException ex)
         {
             errors.Add(new UpstreamJsonError(string.Empty, "the body is not valid JSON: " + ex.Message));
             return new UpstreamJsonResult(null, errors, false);
         }
+
+        // The server lists are bound straight from the document, after the rest: it lives until then.
+        using (document)
+        {
+            return ReadDocument(template, document, values, serverLists, given, errors);
+        }
+    }
+
+    private static UpstreamJsonResult ReadDocument(
+        UpstreamOptions? template,
+        JsonDocument document,
+        List<KeyValuePair<string, string?>> values,
+        Dictionary<string, JsonElement> serverLists,
+        HashSet<string> given,
+        List<UpstreamJsonError> errors)
+    {
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new UpstreamJsonError(string.Empty, $"the upstream must be a JSON object (was {Describe(document.RootElement.ValueKind)})"));
+            return new UpstreamJsonResult(null, errors, false);
+        }
+
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            given.Add(TopLevelKey(property));
+        }
+
+        Flatten(document.RootElement, string.Empty, topLevel: true, values, serverLists, errors);
 
         if (errors.Count > 0)
         {
@@ -95,7 +113,7 @@ public static class UpstreamJson
         }
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        foreach (var (field, message) in CheckupsConfigurationReader.BindUpstreamJson(configuration, upstream))
+        foreach (var (field, message) in CheckupsConfigurationReader.BindUpstreamJson(configuration, upstream, serverLists))
         {
             errors.Add(new UpstreamJsonError(field, message));
         }
@@ -122,7 +140,7 @@ public static class UpstreamJson
     }
 
     /// <summary>Turns the JSON into configuration keys and values (<c>Servers:0:Port</c> = <c>80</c>); a key given twice is an error.</summary>
-    private static void Flatten(JsonElement element, string path, bool topLevel, List<KeyValuePair<string, string?>> values, List<UpstreamJsonError> errors)
+    private static void Flatten(JsonElement element, string path, bool topLevel, List<KeyValuePair<string, string?>> values, Dictionary<string, JsonElement> serverLists, List<UpstreamJsonError> errors)
     {
         switch (element.ValueKind)
         {
@@ -144,7 +162,16 @@ public static class UpstreamJson
                         continue;
                     }
 
-                    Flatten(property.Value, childPath, topLevel: false, values, errors);
+                    if (property.Value.ValueKind == JsonValueKind.Array && HoldsServerLists(path)
+                        && key.Replace("_", string.Empty, StringComparison.Ordinal).Equals(nameof(UpstreamOptions.Servers), StringComparison.OrdinalIgnoreCase))
+                    {
+                        // A server list: one key marks it, and the binder reads its servers from the JSON itself.
+                        values.Add(new KeyValuePair<string, string?>(childPath, string.Empty));
+                        serverLists[childPath] = property.Value;
+                        continue;
+                    }
+
+                    Flatten(property.Value, childPath, topLevel: false, values, serverLists, errors);
                 }
 
                 break;
@@ -152,7 +179,7 @@ public static class UpstreamJson
                 int index = 0;
                 foreach (var item in element.EnumerateArray())
                 {
-                    Flatten(item, Combine(path, index.ToString(CultureInfo.InvariantCulture)), topLevel: false, values, errors);
+                    Flatten(item, Combine(path, index.ToString(CultureInfo.InvariantCulture)), topLevel: false, values, serverLists, errors);
                     index++;
                 }
 
@@ -173,6 +200,24 @@ public static class UpstreamJson
                 // null: the option stays as it was.
                 break;
         }
+    }
+
+    /// <summary>Whether the object at <paramref name="path"/> may hold a server list: the upstream, a level or a named cluster.</summary>
+    private static bool HoldsServerLists(string path)
+    {
+        if (path.Length == 0)
+        {
+            return true;
+        }
+
+        int colon = path.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0 || path.IndexOf(':', colon + 1) >= 0)
+        {
+            return false;
+        }
+
+        string head = path[..colon].Replace("_", string.Empty, StringComparison.Ordinal);
+        return head.Equals(nameof(UpstreamOptions.Clusters), StringComparison.OrdinalIgnoreCase) || head.Equals(nameof(UpstreamOptions.NamedClusters), StringComparison.OrdinalIgnoreCase);
     }
 
     private static string Combine(string path, string key) => path.Length == 0 ? key : string.Concat(path, ":", key);

@@ -83,7 +83,15 @@ public sealed class UpstreamOptions
     /// option is equal (sources use it to tell whether a list changed, and to keep a copy on disk).
     /// </summary>
     /// <returns>The JSON text.</returns>
-    public string ToJson() => OptionsCopy.Fingerprint(this);
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, OptionsJsonContext.Default.UpstreamOptions);
+
+    /// <summary>Writes the JSON of <see cref="ToJson"/> to <paramref name="writer"/>, without a string in between (a large upstream's JSON is megabytes).</summary>
+    /// <param name="writer">Where the JSON value is written.</param>
+    public void WriteJson(System.Text.Json.Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        System.Text.Json.JsonSerializer.Serialize(writer, this, OptionsJsonContext.Default.UpstreamOptions);
+    }
 
     /// <summary>Reads an upstream written by <see cref="ToJson"/>.</summary>
     /// <param name="json">The UTF-8 JSON.</param>

@@ -85,7 +85,7 @@ public sealed class Upstream
     public bool HeartbeatEnabled { get; }
 
     /// <summary>Gets the registry version at which this snapshot was applied.</summary>
-    public long Version { get; }
+    public long Version { get; private set; }
 
     /// <summary>Gets the name of the source that owns the upstream (see <see cref="Sources.UpstreamSourceNames"/>).</summary>
     public string Owner { get; }
@@ -114,6 +114,12 @@ public sealed class Upstream
 
     /// <summary>Gets a text equal for two upstreams exactly when their options are equal (to tell what a reload changed).</summary>
     internal string Fingerprint { get; }
+
+    /// <summary>
+    /// Sets the version of a snapshot prepared outside the registry's write lock, as it is committed: before anyone can
+    /// read it, so it is as immutable to readers as every other field.
+    /// </summary>
+    internal void StampVersion(long version) => Version = version;
 
     /// <summary>Finds a cluster by name or level number; <see langword="null"/> when there is none.</summary>
     /// <param name="name">A cluster name, or a level number as text.</param>

@@ -176,24 +176,57 @@ internal sealed class UpstreamStore
         }
     }
 
-    /// <summary>Builds one upstream from a copy of the current options (null when there is none) and applies it, under the write lock.</summary>
+    /// <summary>
+    /// Builds one upstream from a copy of the current options (null when there is none) and applies it. The copy, the
+    /// validation and the selectors are prepared outside the write lock, on the snapshot read first (for a large upstream
+    /// they take tens of milliseconds, which writers of other upstreams need not wait for), and committed under the lock
+    /// when that snapshot and the settings are still the current ones; otherwise they are prepared again under the lock.
+    /// So <paramref name="build"/> may run twice, and a change is never applied over one it did not see.
+    /// </summary>
     public Upstream Change(string owner, string name, Func<UpstreamOptions?, UpstreamOptions> build, string prefix, long? ifVersion = null)
     {
         try
         {
+            var state = Volatile.Read(ref _state);
+            var settings = Volatile.Read(ref _settings);
+            var environment = _environment;
+            var existing = CheckOwner(state, owner, name);
+            CheckVersion(name, existing, ifVersion);
+            var prepared = Prepare(owner, name, existing, build, prefix, settings, environment);
             lock (_writeGate)
             {
-                var existing = CheckOwner(owner, name);
-                CheckVersion(name, existing, ifVersion);
-                var next = build(existing is null ? null : OptionsCopy.Of(existing.Source))
-                    ?? throw new InvalidOperationException("The change returned no upstream.");
-                return Apply(owner, name, OptionsCopy.Of(next), prefix);
+                var current = CheckOwner(_state, owner, name);
+                CheckVersion(name, current, ifVersion);
+                if (!ReferenceEquals(current, existing) || !ReferenceEquals(settings, _settings) || !ReferenceEquals(environment, _environment))
+                {
+                    prepared = Prepare(owner, name, current, build, prefix, _settings, _environment);
+                }
+
+                prepared.StampVersion(_state.Version + 1);
+                Commit(owner, new[] { prepared }, Array.Empty<string>());
+                return prepared;
             }
         }
         finally
         {
             RaiseEvents();
         }
+    }
+
+    /// <summary>The upstream <paramref name="build"/> makes of <paramref name="existing"/>, validated and built, not yet committed.</summary>
+    private Upstream Prepare(string owner, string name, Upstream? existing, Func<UpstreamOptions?, UpstreamOptions> build, string prefix, CheckupsSettings settings, BalancingEnvironment environment)
+    {
+        var next = build(existing is null ? null : OptionsCopy.Of(existing.Source))
+            ?? throw new InvalidOperationException("The change returned no upstream.");
+        var options = OptionsCopy.Of(next);
+        var errors = new List<string>();
+        CheckupsOptionsValidator.ValidateUpstream(name, options, $"{prefix}:Upstreams:{name}", settings.Locality, prefix, _probeTypes, errors);
+        if (errors.Count > 0)
+        {
+            throw new CheckupsValidationException(errors);
+        }
+
+        return UpstreamBuilder.Build(existing?.Name ?? name, options, existing, 0, settings.HeartbeatEnabled, environment, owner, OptionsCopy.Fingerprint(options));
     }
 
     /// <summary>Removes one upstream <paramref name="owner"/> owns; returns whether it existed.</summary>
@@ -229,9 +262,11 @@ internal sealed class UpstreamStore
         }
     }
 
-    private Upstream? CheckOwner(string owner, string name)
+    private Upstream? CheckOwner(string owner, string name) => CheckOwner(_state, owner, name);
+
+    private static Upstream? CheckOwner(StoreState state, string owner, string name)
     {
-        if (_state.Upstreams.TryGetValue(name, out var existing) && existing.Owner != owner)
+        if (state.Upstreams.TryGetValue(name, out var existing) && existing.Owner != owner)
         {
             throw new UpstreamOwnershipException(existing.Name, existing.Owner, owner);
         }

@@ -41,11 +41,13 @@ public sealed class UpstreamWriter : IDisposable
 
     /// <summary>
     /// Builds an upstream from a copy of its current options (<see langword="null"/> when it does not exist yet) and applies
-    /// it, all under the registry's write lock, so a concurrent change is never half undone: e.g. replacing only the
-    /// servers and keeping everything else.
+    /// it atomically, so a concurrent change is never undone: e.g. replacing only the servers and keeping everything else.
+    /// The new upstream is prepared (copied, validated, its selectors built) before the registry's write lock is taken, so
+    /// writers of other upstreams do not wait for a large one; when another change to the same upstream lands meanwhile,
+    /// <paramref name="build"/> runs again, on the options as that change left them.
     /// </summary>
     /// <param name="name">The upstream name.</param>
-    /// <param name="build">Returns the new options; it runs under the write lock, so it must not call the registry.</param>
+    /// <param name="build">Returns the new options; it may run more than once, and must not call the registry.</param>
     /// <exception cref="CheckupsValidationException">The options built are invalid; nothing was changed.</exception>
     /// <exception cref="UpstreamOwnershipException">Another source owns the upstream.</exception>
     /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
@@ -58,7 +60,7 @@ public sealed class UpstreamWriter : IDisposable
     /// concurrency check, so a change made from a stale read is refused instead of silently undoing another.
     /// </summary>
     /// <param name="name">The upstream name.</param>
-    /// <param name="build">Returns the new options; it runs under the write lock, so it must not call the registry.</param>
+    /// <param name="build">Returns the new options; it may run more than once, and must not call the registry.</param>
     /// <param name="ifVersion">The version the caller read; <see langword="null"/> for no condition.</param>
     /// <returns>The upstream as this change made it.</returns>
     /// <exception cref="UpstreamVersionMismatchException">The upstream is missing or at another version; nothing was changed.</exception>

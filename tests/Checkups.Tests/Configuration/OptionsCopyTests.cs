@@ -53,15 +53,15 @@ public sealed class OptionsCopyTests
     {
         var original = new UpstreamOptions();
         FillEverything(original, 1);
-        string before = OptionsCopy.Fingerprint(original);
+        string before = original.ToJson();
 
         var copy = OptionsCopy.Of(original);
         copy.Servers[0].Metadata["changed"] = "yes";
         copy.Heartbeat.Http.Statuses["500"] = false;
 
-        Assert.Equal(before, OptionsCopy.Fingerprint(original));
+        Assert.Equal(before, original.ToJson());
         Assert.NotSame(original.Servers[0], copy.Servers[0]);
-        Assert.Equal(before, OptionsCopy.Fingerprint(OptionsCopy.Of(original)));
+        Assert.Equal(before, OptionsCopy.Of(original).ToJson());
         Assert.Contains("v2", before, StringComparison.Ordinal);
         Assert.Equal(original.Heartbeat.Redis.Password, OptionsCopy.Of(original).Heartbeat.Redis.Password);
     }
@@ -94,10 +94,22 @@ public sealed class OptionsCopyTests
         upstream.Heartbeat.Redis.Password = "secret";
         upstream.Fastest.FailurePenalty = TimeSpan.FromSeconds(2);
         using var registry = Upstreams.Registry("api", upstream);
-        string expected = OptionsCopy.Fingerprint(registry.Get("api").GetOptions()).Replace("8001", "8002", StringComparison.Ordinal);
+        string expected = registry.Get("api").GetOptions().ToJson().Replace("8001", "8002", StringComparison.Ordinal);
 
         registry.UpdateServers("api", new[] { Upstreams.Server(8002) });
 
-        Assert.Equal(expected, OptionsCopy.Fingerprint(registry.Get("api").GetOptions()));
+        Assert.Equal(expected, registry.Get("api").GetOptions().ToJson());
+    }
+
+    [Fact]
+    public void Fingerprint_EqualOptionsAlike_AnyChangeDiffers_AndItStaysShort()
+    {
+        var upstream = Upstreams.WithServers(Upstreams.Server(8001), Upstreams.Server(8002));
+        var changed = OptionsCopy.Of(upstream);
+        changed.Servers[1].Metadata["rack"] = "r2";
+
+        Assert.Equal(OptionsCopy.Fingerprint(upstream), OptionsCopy.Fingerprint(OptionsCopy.Of(upstream)));
+        Assert.NotEqual(OptionsCopy.Fingerprint(upstream), OptionsCopy.Fingerprint(changed));
+        Assert.Equal(32, OptionsCopy.Fingerprint(upstream).Length);
     }
 }

@@ -103,12 +103,51 @@ public sealed class UpstreamJsonTests
     [InlineData("""{"servers": "a:1"}""", "must be a section, not a single value")]
     [InlineData("""{"servers": [{"host": "a", "port": {"n": 1}}]}""", "must be a single value, not a section")]
     [InlineData("""{"servers": [{"host": "a", "port": 1, "fail_timeout": 1e300}]}""", "seconds, or a time span")]
+    [InlineData("""{"servers": [80]}""", "Servers:0 must be a section, not a single value (was '80')")]
+    [InlineData("""{"cluster": [{"servers": [[{"host": "a"}]]}]}""", "Clusters:0:Servers:0 must be a server's options, not a list")]
+    [InlineData("""{"servers": [{"host": "a", "port": 1, "metadata": {"a:b": "x"}}]}""", "not a usable key")]
+    [InlineData("""{"servers": [{"host": "a", "port": 1, "metadata": "rack1"}]}""", "Servers:0:Metadata must be a section, not a single value")]
+    [InlineData("""{"servers": [{"host": "a", "port": 1, "metadata": {"r": {"x": 1}}}]}""", "Servers:0:Metadata:r must be a single value, not a section")]
     public void Read_MalformedBody_IsAnErrorNotAnException(string json, string expected)
     {
         var result = Read(json);
 
         Assert.Null(result.Upstream);
         Assert.Contains(result.Errors, e => e.Message.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Read_ServerListsOfEveryKind_BoundAsTheKeysOfAConfigurationWouldBe()
+    {
+        // Server lists are read straight from the JSON (linear in their size); the rest through configuration keys. Both
+        // must agree: the same upstream written with every spelling reads the same.
+        var result = Read("""
+            {"named_clusters": {"east": {"servers": [null, {"HOST": "a", "Port": 1, "max_fails": 2, "FailTimeout": "00:00:03",
+                                                              "zone": "z1", "unstable_reason": "draining", "metadata": {"Rack": "r1", "n": 5, "b": true, "gone": null}}]},
+                                "west": {"servers": []}}}
+            """);
+
+        Assert.Empty(result.Errors);
+        var east = Assert.Single(result.Upstream!.NamedClusters["east"].Servers);
+        Assert.Equal(("a", 1, 2, TimeSpan.FromSeconds(3), "z1", "draining"), (east.Host, east.Port, east.MaxFails, east.FailTimeout, east.Zone, east.UnstableReason));
+        Assert.Equal(new[] { "Rack=r1", "b=true", "n=5" }, east.Metadata.Select(m => $"{m.Key}={m.Value}").Order(StringComparer.Ordinal));
+        Assert.Empty(result.Upstream.NamedClusters["west"].Servers);
+    }
+
+    [Fact]
+    public void Read_TenThousandServers_ReadWhole()
+    {
+        var json = new StringBuilder("{\"servers\":[");
+        for (int i = 0; i < 10_000; i++)
+        {
+            json.Append(i == 0 ? "" : ",").Append(System.Globalization.CultureInfo.InvariantCulture, $"{{\"host\":\"10.0.{i / 250}.{i % 250 + 1}\",\"port\":{8000 + (i % 7)},\"weight\":{1 + (i % 5)}}}");
+        }
+
+        var result = Read(json.Append("]}").ToString());
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(10_000, result.Upstream!.Servers.Count);
+        Assert.Equal(("10.0.39.250", 8000 + (9_999 % 7), 5), (result.Upstream.Servers[^1].Host, result.Upstream.Servers[^1].Port, result.Upstream.Servers[^1].Weight));
     }
 
     [Fact]

@@ -273,4 +273,60 @@ public sealed class OwnershipTests
         second.Update("web", Upstreams.WithServers(Upstreams.Server(9002)));
         Assert.Equal(9002, registry.SelectPeer("web").Port);
     }
+
+    [Fact]
+    public void Writer_ChangeBuiltWhileAnotherLandsOnTheSameUpstream_IsBuiltAgainOnIt()
+    {
+        using var registry = Configured();
+        using var admin = registry.AddWriter("admin");
+        admin.Update("web", Upstreams.WithServers(Upstreams.Server(9001)));
+        var seen = new System.Collections.Generic.List<int?>();
+
+        admin.Update("web", current =>
+        {
+            seen.Add(current!.Try);
+            if (seen.Count == 1)
+            {
+                // A large change is prepared outside the write lock: another writer's change lands meanwhile.
+                System.Threading.Tasks.Task.Run(() => admin.Update("web", other =>
+                {
+                    other!.Try = 2;
+                    return other;
+                })).Wait();
+            }
+
+            current.Servers.Add(Upstreams.Server(9002));
+            return current;
+        });
+
+        // Built again on the change that landed, so it is not undone: both stand.
+        Assert.Equal(new int?[] { null, 2 }, seen);
+        var web = registry.Get("web");
+        Assert.Equal((2, 2), (web.Try, web.Clusters[0].Servers.Length));
+    }
+
+    [Fact]
+    public void Writer_ChangeBuiltWhileAnotherUpstreamChanges_IsBuiltOnceAndGetsTheNextVersion()
+    {
+        using var registry = Configured();
+        using var admin = registry.AddWriter("admin");
+        admin.Update("web", Upstreams.WithServers(Upstreams.Server(9001)));
+        int builds = 0;
+
+        var applied = admin.Update("web", current =>
+        {
+            if (++builds == 1)
+            {
+                System.Threading.Tasks.Task.Run(() => admin.Update("other", Upstreams.WithServers(Upstreams.Server(9100)))).Wait();
+            }
+
+            current!.Servers.Add(Upstreams.Server(9002));
+            return current;
+        });
+
+        Assert.Equal(1, builds);
+        Assert.Equal(registry.Version, applied.Version);
+        Assert.Equal(applied.Version - 1, registry.Get("other").Version);
+        Assert.Same(applied, registry.Get("web"));
+    }
 }
