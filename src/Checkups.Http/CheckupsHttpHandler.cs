@@ -21,8 +21,9 @@ namespace Checkups.Http;
 /// <remarks>
 /// <para>
 /// A failure is a connection error or reset before a response, the attempt's timeout (the upstream's connect plus read
-/// timeout), or a response whose status is in the upstream's <c>FailureStatuses</c>. The caller's cancellation is not a
-/// failure and is not retried. Requests to another host pass through untouched.
+/// timeout, or what is left of the try timeout when that is less: no attempt outlives it), or a response whose status
+/// is in the upstream's <c>FailureStatuses</c>. The caller's cancellation is not a failure and is not retried. Requests
+/// to another host pass through untouched.
 /// </para>
 /// <para>
 /// Retries go to servers not yet tried (levels, cluster order, <c>Try</c>, <c>TryTimeout</c>), for idempotent methods, and
@@ -126,6 +127,9 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         return new Uri(address, UriKind.Absolute);
     }
 
+    /// <summary>The shortest attempt the rest of a try timeout gives (a timer below a millisecond is not kept).</summary>
+    private static readonly TimeSpan MinimumAttempt = TimeSpan.FromMilliseconds(1);
+
     /// <summary>A per-request try timeout: "never" (<see cref="TimeSpan.MaxValue"/>, infinite, beyond any timer) is no limit.</summary>
     private static TimeSpan? NeverIsNone(TimeSpan value) =>
         value == Timeout.InfiniteTimeSpan || value > TimeSpan.FromMilliseconds(uint.MaxValue - 1) ? null : value;
@@ -153,7 +157,7 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
             request.Headers.TryAddWithoutValidation("Host", original.IsDefaultPort ? _upstream : string.Concat(_upstream, ":", original.Port.ToString(CultureInfo.InvariantCulture)));
         }
 
-        var attemptTimeout = upstream.Timeouts.Connect + upstream.Timeouts.Read;
+        var attemptLimit = upstream.Timeouts.Connect + upstream.Timeouts.Read;
         long started = tryTimeout.HasValue ? _time.GetTimestamp() : 0;
         List<Server>? tried = null;
         List<UpstreamAttempt>? attempts = null;
@@ -163,10 +167,24 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         {
             for (int attempt = 0; attempt < tryLimit; attempt++)
             {
-                if (attempt > 0 && tryTimeout is { } limit && _time.GetElapsedTime(started) >= limit)
+                // No attempt outlives the try timeout: it gets connect + read, or what is left of the try timeout when
+                // that is less (a hung server then costs the request its try timeout, not the attempt's own).
+                var attemptTimeout = attemptLimit;
+                bool cutByTryTimeout = false;
+                if (tryTimeout is { } limit)
                 {
-                    stop = CallStopReason.TryTimeoutExceeded;
-                    break;
+                    var remaining = limit - _time.GetElapsedTime(started);
+                    if (attempt > 0 && remaining <= TimeSpan.Zero)
+                    {
+                        stop = CallStopReason.TryTimeoutExceeded;
+                        break;
+                    }
+
+                    if (remaining < attemptTimeout)
+                    {
+                        attemptTimeout = remaining > MinimumAttempt ? remaining : MinimumAttempt;
+                        cutByTryTimeout = true;
+                    }
                 }
 
                 if (attempt > 0)
@@ -211,7 +229,9 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                     lease.Complete(LeaseOutcome.Failure);
                     _metrics.Attempt(_upstream, server.Key, "error", _time.GetElapsedTime(attemptStarted));
                     var error = ex is OperationCanceledException
-                        ? new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"no response from {server.Key} within {attemptTimeout.TotalMilliseconds:0} ms"), ex)
+                        ? new TimeoutException(cutByTryTimeout
+                            ? string.Create(CultureInfo.InvariantCulture, $"no response from {server.Key} within {attemptTimeout.TotalMilliseconds:0} ms, the rest of the try timeout of {tryTimeout!.Value.TotalMilliseconds:0} ms")
+                            : string.Create(CultureInfo.InvariantCulture, $"no response from {server.Key} within {attemptTimeout.TotalMilliseconds:0} ms"), ex)
                         : ex;
                     HttpLog.AttemptFailed(_logger, request.Method.Method, original.AbsolutePath, attempt + 1, server.Key, _upstream, error.Message);
                     (attempts ??= new List<UpstreamAttempt>()).Add(new UpstreamAttempt(server, error));

@@ -9,6 +9,7 @@ using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Execution;
 using Checkups.Registry;
+using Checkups.Status;
 using Checkups.Tests.TestUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -284,6 +285,94 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
         Assert.Contains($"127.0.0.1:{_backends[0].Port}", failed.Message);
         Assert.Contains("within 500 ms", failed.Message);
         Assert.Contains(logs.Entries, entry => entry.Id.Id == 102);
+    }
+
+    [Fact]
+    public async Task SendAsync_HangingBackendAmongThree_TimedOutGetsGoElsewhere_NoneFails_AndTheHungServerIsLeftOut()
+    {
+        // Everything that could pile onto the hung server does at once (30 concurrent GETs, a third of them to it);
+        // their attempts end at connect + read, within the try timeout, and go on to the other servers.
+        var time = new ManualTimeProvider();
+        using var registry = Registry(time, upstream =>
+        {
+            upstream.Try = 3;
+            upstream.TryTimeout = TimeSpan.FromSeconds(2);
+            upstream.Timeouts.Connect = TimeSpan.FromMilliseconds(200);
+            upstream.Timeouts.Read = TimeSpan.FromMilliseconds(300);
+            foreach (var server in upstream.Servers)
+            {
+                (server.MaxFails, server.FailTimeout) = (2, TimeSpan.FromSeconds(30));
+            }
+        });
+        using var client = Client(registry, time: time);
+        var hung = _backends[0];
+        hung.Hang = true;
+        int completed = 0;
+
+        var gets = Enumerable.Range(0, 30).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                return await client.GetStringAsync("/");
+            }
+            finally
+            {
+                Interlocked.Increment(ref completed);
+            }
+        })).ToArray();
+        Assert.True(
+            SpinWait.SpinUntil(() => hung.Requests + Volatile.Read(ref completed) == gets.Length, TimeSpan.FromSeconds(60)),
+            $"{hung.Requests} held by the hung server and {completed} completed of {gets.Length}");
+        Assert.Equal(10, hung.Requests);
+
+        // Half a second of the handler's clock: every attempt to the hung server ends; nothing more is needed.
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        string[] answers = await Task.WhenAll(gets);
+
+        Assert.DoesNotContain("A", answers);
+        Assert.Equal(30, answers.Length);
+        var a = registry.GetStatus().Upstreams["api"].Clusters[0].Servers[0];
+        Assert.Equal(HealthStatus.Err, a.Status);
+        for (int i = 0; i < 30; i++)
+        {
+            Assert.NotEqual("A", await client.GetStringAsync("/"));
+        }
+
+        Assert.Equal(10, hung.Requests);
+    }
+
+    [Fact]
+    public async Task SendAsync_HangingBackend_AttemptEndsWithTheTryTimeout_NotItsOwnLongerOne()
+    {
+        var time = new ManualTimeProvider();
+        using var registry = Registry(time, upstream =>
+        {
+            upstream.Try = 3;
+            upstream.TryTimeout = TimeSpan.FromSeconds(2);
+            upstream.Timeouts.Connect = TimeSpan.FromSeconds(10);
+            upstream.Timeouts.Read = TimeSpan.FromSeconds(60);
+            upstream.Servers[0].MaxFails = 1;
+        });
+        var logs = new CapturingLoggerProvider();
+        using var client = Client(registry, time: time, logger: logs.CreateLogger(HttpLog.Category));
+        _backends[0].Hang = true;
+
+        var pending = client.GetAsync("/");
+        Assert.True(SpinWait.SpinUntil(() => _backends[0].Requests == 1, TimeSpan.FromSeconds(30)));
+        time.Advance(TimeSpan.FromMilliseconds(1999));
+        Assert.False(pending.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+
+        // No attempt outlives the try timeout: the request ends at 2 s, not at the attempt's 70 s, and says why.
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => pending);
+        var inner = Assert.IsType<TryTimeoutException>(error.InnerException);
+        Assert.Equal(TimeSpan.FromSeconds(2), inner.TryTimeout);
+        Assert.Contains("the rest of the try timeout of 2000 ms", Assert.Single(logs.Entries, e => e.Id.Id == 101).Message);
+
+        // The timeout counted against the server: the next requests go elsewhere.
+        Assert.Equal(HealthStatus.Err, registry.GetStatus().Upstreams["api"].Clusters[0].Servers[0].Status);
+        Assert.Equal("B", await client.GetStringAsync("/"));
+        Assert.Equal(1, _backends[0].Requests);
     }
 
     [Fact]

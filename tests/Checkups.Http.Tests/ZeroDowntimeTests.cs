@@ -8,6 +8,8 @@ using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Registry;
 using Checkups.Tests.TestUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Checkups.Http.Tests;
 
@@ -33,14 +35,8 @@ public sealed class ZeroDowntimeTests : IAsyncLifetime
         // Passive health on a manual clock: a stopped backend is out after one failure and comes back when the test moves
         // the clock past its fail_timeout, right after starting it again.
         var time = new ManualTimeProvider();
-        var upstream = new UpstreamOptions { Try = 3 };
-        foreach (var backend in _backends)
-        {
-            upstream.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = backend.Port, MaxFails = 1, FailTimeout = FailTimeout });
-        }
-
         var options = new CheckupsOptions();
-        options.Upstreams.Add("api", upstream);
+        options.Upstreams.Add("api", Upstream(heartbeat: false));
         using var registry = new UpstreamRegistry(options, time);
         using var client = new HttpClient(new CheckupsHttpHandler(registry, "api") { InnerHandler = new SocketsHttpHandler() })
         {
@@ -48,8 +44,81 @@ public sealed class ZeroDowntimeTests : IAsyncLifetime
             Timeout = TimeSpan.FromSeconds(60),
         };
 
-        // By request number: backend i stops at 300 + 700 i (the load goes on while it shuts down) and starts again 300
-        // requests later (the loops wait for that, so that every backend has requests left to serve after it).
+        await RollingRestartAsync(client, registry, () =>
+        {
+            time.Advance(FailTimeout);
+            return Task.CompletedTask;
+        });
+    }
+
+    [Fact]
+    public async Task SteadyLoad_RollingRestartWithHeartbeat_NoFailedGet_ARestartedServerIsBackAtTheNextRound()
+    {
+        // The fail timeout never runs out here: a restarted server comes back only because the heartbeat finds it alive,
+        // as in lua-resty-checkups. Without that, both servers restarted earlier would still be out at the third stop, and
+        // the last one standing would fail its GETs.
+        var time = new ManualTimeProvider();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.Services.AddCheckups(options =>
+        {
+            options.HeartbeatInterval = TimeSpan.FromSeconds(1);
+            options.Upstreams["api"] = Upstream(heartbeat: true);
+        });
+        builder.Services.AddHttpClient("api", http =>
+        {
+            http.BaseAddress = new Uri("http://api/");
+            http.Timeout = TimeSpan.FromSeconds(60);
+        }).AddCheckups("api");
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+            var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("api");
+            await RollingRestartAsync(client, registry, async () =>
+            {
+                // One heartbeat interval on the clock, then wait for that round to have been applied.
+                var round = time.GetUtcNow() + TimeSpan.FromSeconds(1);
+                time.Advance(TimeSpan.FromSeconds(1));
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                for (int i = 0; i < 6000 && registry.GetStatus().LastCheckTime < round; i++)
+                {
+                    Assert.True(DateTime.UtcNow < deadline, "the heartbeat round did not complete");
+                    await Task.Delay(10);
+                }
+
+                Assert.True(registry.GetStatus().LastCheckTime >= round, "the heartbeat round did not complete");
+            });
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    private UpstreamOptions Upstream(bool heartbeat)
+    {
+        var upstream = new UpstreamOptions { Try = 3 };
+        upstream.Heartbeat.Enabled = heartbeat;
+        upstream.Heartbeat.Type = ProbeTypes.Http;
+        upstream.Timeouts.Connect = TimeSpan.FromSeconds(5);
+        upstream.Timeouts.Read = TimeSpan.FromSeconds(5);
+        foreach (var backend in _backends)
+        {
+            upstream.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = backend.Port, MaxFails = 1, FailTimeout = FailTimeout });
+        }
+
+        return upstream;
+    }
+
+    /// <summary>
+    /// By request number: backend i stops at 300 + 700 i (the load goes on while it shuts down) and starts again 300
+    /// requests later; the loops wait for the restart and for <paramref name="revive"/>, so that every backend has requests
+    /// left to serve after it. No request may fail, and every backend must serve again.
+    /// </summary>
+    private async Task RollingRestartAsync(HttpClient client, UpstreamRegistry registry, Func<Task> revive)
+    {
         var stops = new Dictionary<int, Backend>();
         var restarts = new Dictionary<int, Backend>();
         for (int i = 0; i < _backends.Count; i++)
@@ -99,11 +168,17 @@ public sealed class ZeroDowntimeTests : IAsyncLifetime
                         gate = opened.Task;
                     }
 
-                    await WhenStopped(stopping);
-                    servedBeforeRestart[restart.Name] = restart.Requests;
-                    await restart.RestartAsync();
-                    time.Advance(FailTimeout);
-                    opened.SetResult();
+                    try
+                    {
+                        await WhenStopped(stopping);
+                        servedBeforeRestart[restart.Name] = restart.Requests;
+                        await restart.RestartAsync();
+                        await revive();
+                    }
+                    finally
+                    {
+                        opened.SetResult();
+                    }
                 }
 
                 try
