@@ -9,6 +9,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Checkups.Configuration;
+using Checkups.Model;
 using Checkups.Registry;
 using Checkups.Sources;
 using Microsoft.AspNetCore.Http;
@@ -152,6 +153,15 @@ internal sealed class CheckupsAdminApi
         return false;
     }
 
+    /// <summary>
+    /// A 400 for a name the registry's rule refuses (empty, control or invisible characters such as a zero-width space
+    /// that would show as another upstream's name), before the body is read; <see langword="null"/> for a usable name.
+    /// </summary>
+    private static IResult? UnusableName(string name) =>
+        UpstreamName.Problem(name) is { } problem
+            ? Invalid(new[] { ("name", $"the upstream's name {problem}") })
+            : null;
+
     private static IResult PreconditionFailed(string detail) =>
         Results.Problem(statusCode: StatusCodes.Status412PreconditionFailed, title: "The upstream changed since it was read", detail: detail);
 
@@ -165,6 +175,11 @@ internal sealed class CheckupsAdminApi
         if (!TryIfMatch(context.Request, out long? ifVersion, out bool ifAny))
         {
             return PreconditionFailed("If-Match must be * or an ETag this API gave (\"<version>\").");
+        }
+
+        if (UnusableName(name) is { } badName)
+        {
+            return badName;
         }
 
         var body = await ReadBodyAsync(context.Request, cancellationToken).ConfigureAwait(false);

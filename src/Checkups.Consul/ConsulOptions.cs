@@ -138,6 +138,11 @@ public sealed class ConsulOptions
         {
             errors.Add("Upstream is required");
         }
+        else if (Checkups.Model.UpstreamName.Problem(Upstream) is { } problem)
+        {
+            // The registry's rule for every upstream name: no look-alikes (a zero-width space), one spelling (form C).
+            errors.Add("Upstream " + problem);
+        }
 
         if (!Enum.IsDefined(Kind))
         {

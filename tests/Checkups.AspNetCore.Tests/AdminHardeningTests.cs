@@ -102,6 +102,40 @@ public sealed class AdminHardeningTests
         Assert.Equal(version, host.Registry.Version);
     }
 
+    [Theory]
+    [InlineData("a%E2%80%8Bpi", "U+200B")]
+    [InlineData("api%01", "U+0001")]
+    [InlineData("%E2%80%AEipa", "U+202E")]
+    public async Task Write_LookAlikeName_Is400NamingTheCharacter_AndNothingIsApplied(string escapedName, string expected)
+    {
+        await using var host = await Anonymous();
+        long version = host.Registry.Version;
+
+        using var response = await host.Client.PutAsync("/checkups/upstreams/" + escapedName, Json(Servers));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await JsonOf(response)).GetProperty("errors");
+        Assert.Contains(expected, errors.GetProperty("name")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(version, host.Registry.Version);
+    }
+
+    [Fact]
+    public async Task Write_NameSpelledTwoWays_IsOneUpstream_KeptInFormC()
+    {
+        await using var host = await Anonymous();
+
+        using var decomposed = await host.Client.PutAsync("/checkups/upstreams/cafe%CC%81", Json(Servers));
+        using var precomposed = await host.Client.PutAsync("/checkups/upstreams/caf%C3%A9", Json("""{"servers": [{"host": "127.0.0.1", "port": 8002}]}"""));
+        using var read = await host.Client.GetAsync("/checkups/upstreams/cafe%CC%81");
+
+        Assert.Equal(HttpStatusCode.OK, decomposed.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, precomposed.StatusCode);
+        var upstream = await JsonOf(read);
+        Assert.Equal("caf\u00e9", upstream.GetProperty("name").GetString());
+        Assert.Equal(8002, upstream.GetProperty("options").GetProperty("Servers")[0].GetProperty("Port").GetInt32());
+        Assert.Single(host.Registry.GetAll(), u => u.Owner == "admin");
+    }
+
     [Fact]
     public async Task IfMatch_StaleVersionIs412_CurrentOneApplies_AndTheAnswerIsThisWritesState()
     {

@@ -65,6 +65,8 @@ public sealed class HostTests : IClassFixture<ConsulAgent>
         var checkups = new ServiceCollection().AddCheckups(_ => { });
 
         Assert.Throws<ArgumentException>(() => checkups.AddConsul(options => options.Upstream = " "));
+        var lookAlike = Assert.Throws<ArgumentException>(() => checkups.AddConsul(options => options.Upstream = "a\u200bpi"));
+        Assert.Contains("U+200B", lookAlike.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentNullException>(() => checkups.AddConsul((Action<ConsulOptions>)null!));
         Assert.Throws<ArgumentNullException>(() => ((Checkups.DependencyInjection.ICheckupsBuilder)null!).AddConsul(_ => { }));
         var unknown = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Upstream"] = "x", ["Wiat"] = "00:00:10" }).Build();

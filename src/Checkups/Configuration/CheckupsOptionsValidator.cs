@@ -64,6 +64,10 @@ internal static class CheckupsOptionsValidator
         {
             errors.Add(Invariant($"{path} must have a non-empty name"));
         }
+        else if (Model.UpstreamName.Problem(name) is { } problem)
+        {
+            errors.Add(Invariant($"{path}: the upstream's name {problem}"));
+        }
 
         if (upstream is null)
         {
@@ -275,7 +279,9 @@ internal static class CheckupsOptionsValidator
         var text = new System.Text.StringBuilder();
         foreach (char c in value.Length > 100 ? value[..100] : value)
         {
-            text.Append(char.IsControl(c) ? Invariant($"\\u{(int)c:x4}") : c.ToString());
+            var category = char.GetUnicodeCategory(c);
+            bool visible = !char.IsControl(c) && category is not (UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Surrogate or UnicodeCategory.OtherNotAssigned);
+            text.Append(visible ? c.ToString() : Invariant($"\\u{(int)c:x4}"));
         }
 
         return value.Length > 100 ? text.Append('…').ToString() : text.ToString();

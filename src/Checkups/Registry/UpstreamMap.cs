@@ -74,7 +74,14 @@ internal sealed class UpstreamMap
         }
     }
 
-    public bool TryGetValue(string name, [NotNullWhen(true)] out Upstream? upstream)
+    public bool TryGetValue(string name, [NotNullWhen(true)] out Upstream? upstream) =>
+        Find(name, out upstream)
+
+        // Names are kept in normalization form C: a lookup spelled otherwise (decomposed "café") finds the same upstream.
+        // Only a miss pays for the check, so lookups of names as they are kept cost nothing more.
+        || (UpstreamName.MayBeSpelledOtherwise(name) && Find(UpstreamName.Normalize(name), out upstream));
+
+    private bool Find(string name, [NotNullWhen(true)] out Upstream? upstream)
     {
         if (_overlay is not null && _overlay.TryGetValue(name, out upstream))
         {

@@ -63,9 +63,17 @@ internal sealed class UpstreamStore
                 var next = settings ?? _settings;
                 var errors = settings is null ? new List<string>() : CheckupsOptionsValidator.ValidateSettings(next, prefix);
                 var copies = new Dictionary<string, (UpstreamOptions Options, string Fingerprint)>(StringComparer.OrdinalIgnoreCase);
-                foreach (var (name, options) in upstreams)
+                var spelled = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                foreach (var (given, options) in upstreams)
                 {
-                    string path = $"{prefix}:Upstreams:{name}";
+                    string path = PathOf(prefix, given);
+                    string name = KeptName(given);
+                    if (!spelled.TryAdd(name, given))
+                    {
+                        errors.Add($"{path} is the upstream {PathOf(prefix, spelled[name])} spelled another way (names compare in Unicode normalization form C, ignoring case)");
+                        continue;
+                    }
+
                     if (state.Upstreams.TryGetValue(name, out var existing) && existing.Owner != owner)
                     {
                         errors.Add($"{path} is owned by source '{existing.Owner}'; source '{owner}' cannot change it");
@@ -88,7 +96,7 @@ internal sealed class UpstreamStore
                     {
                         if (upstream.Owner != owner)
                         {
-                            CheckupsOptionsValidator.ValidateUpstream(upstream.Name, upstream.Source, $"{prefix}:Upstreams:{upstream.Name} (owned by {upstream.Owner})", next.Locality, prefix, _probeTypes, errors);
+                            CheckupsOptionsValidator.ValidateUpstream(upstream.Name, upstream.Source, $"{PathOf(prefix, upstream.Name)} (owned by {upstream.Owner})", next.Locality, prefix, _probeTypes, errors);
                         }
                     }
                 }
@@ -143,6 +151,7 @@ internal sealed class UpstreamStore
     /// <summary>Adds or replaces one upstream for <paramref name="owner"/>; <paramref name="options"/> is a private copy.</summary>
     public void Put(string owner, string name, UpstreamOptions options, string prefix)
     {
+        name = KeptName(name);
         try
         {
             lock (_writeGate)
@@ -160,6 +169,7 @@ internal sealed class UpstreamStore
     /// <summary>Changes a copy of one upstream's options and applies it, all under the write lock, so a concurrent change is not undone.</summary>
     public void Modify(string owner, string name, Action<UpstreamOptions> change, string prefix)
     {
+        name = KeptName(name);
         try
         {
             lock (_writeGate)
@@ -185,6 +195,7 @@ internal sealed class UpstreamStore
     /// </summary>
     public Upstream Change(string owner, string name, Func<UpstreamOptions?, UpstreamOptions> build, string prefix, long? ifVersion = null)
     {
+        name = KeptName(name);
         try
         {
             var state = Volatile.Read(ref _state);
@@ -220,7 +231,7 @@ internal sealed class UpstreamStore
             ?? throw new InvalidOperationException("The change returned no upstream.");
         var options = OptionsCopy.Of(next);
         var errors = new List<string>();
-        CheckupsOptionsValidator.ValidateUpstream(name, options, $"{prefix}:Upstreams:{name}", settings.Locality, prefix, _probeTypes, errors);
+        CheckupsOptionsValidator.ValidateUpstream(name, options, PathOf(prefix, name), settings.Locality, prefix, _probeTypes, errors);
         if (errors.Count > 0)
         {
             throw new CheckupsValidationException(errors);
@@ -232,6 +243,7 @@ internal sealed class UpstreamStore
     /// <summary>Removes one upstream <paramref name="owner"/> owns; returns whether it existed.</summary>
     public bool Remove(string owner, string name, long? ifVersion = null)
     {
+        name = KeptName(name);
         try
         {
             lock (_writeGate)
@@ -252,6 +264,13 @@ internal sealed class UpstreamStore
             RaiseEvents();
         }
     }
+
+    /// <summary>The spelling a name is kept under (normalization form C); a name the rule refuses is kept as given, for its error.</summary>
+    private static string KeptName(string name) => UpstreamName.Problem(name) is null ? UpstreamName.Normalize(name) : name;
+
+    /// <summary>An upstream's configuration path; a name the rule refuses is shown with its invisible characters escaped.</summary>
+    private static string PathOf(string prefix, string name) =>
+        $"{prefix}:Upstreams:{(UpstreamName.Problem(name) is null ? name : CheckupsOptionsValidator.Printable(name))}";
 
     /// <summary>A conditional write (an HTTP <c>If-Match</c>): the upstream must exist at exactly <paramref name="ifVersion"/>.</summary>
     private static void CheckVersion(string name, Upstream? existing, long? ifVersion)
@@ -277,7 +296,7 @@ internal sealed class UpstreamStore
     private Upstream Apply(string owner, string name, UpstreamOptions options, string prefix)
     {
         var errors = new List<string>();
-        CheckupsOptionsValidator.ValidateUpstream(name, options, $"{prefix}:Upstreams:{name}", _settings.Locality, prefix, _probeTypes, errors);
+        CheckupsOptionsValidator.ValidateUpstream(name, options, PathOf(prefix, name), _settings.Locality, prefix, _probeTypes, errors);
         if (errors.Count > 0)
         {
             throw new CheckupsValidationException(errors);
