@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Threading;
@@ -9,8 +10,12 @@ using System.Threading.Tasks;
 
 namespace Checkups.Consul;
 
-/// <summary>One answer of a Consul HTTP endpoint: the status, the <c>X-Consul-Index</c>, the body.</summary>
-internal readonly record struct ConsulResponse(HttpStatusCode Status, ulong Index, byte[] Body, string Agent);
+/// <summary>
+/// One answer of a Consul HTTP endpoint: the status, the <c>X-Consul-Index</c>, the body, the agent, the index the query
+/// was sent with (0 when another agent than the last one answered), and whether Consul says it left out what the ACL
+/// token may not read (<c>X-Consul-Results-Filtered-By-ACLs</c>, from Consul 1.11 on).
+/// </summary>
+internal readonly record struct ConsulResponse(HttpStatusCode Status, ulong Index, byte[] Body, string Agent, ulong Sent = 0, bool FilteredByAcls = false);
 
 /// <summary>
 /// Consul's HTTP API with blocking queries, over several agent addresses: a request goes to the agent that answered last,
@@ -42,7 +47,9 @@ internal sealed class ConsulClient : IDisposable
 
     /// <summary>
     /// GETs <paramref name="path"/> (e.g. <c>/v1/kv/upstreams/api/?recurse</c>) as a blocking query from
-    /// <paramref name="index"/> (0: answer at once).
+    /// <paramref name="index"/> (0: answer at once). An index is one agent's: when the agent that answered last cannot
+    /// answer, the next one is asked from 0, so it answers at once with its own state instead of waiting out the whole
+    /// blocking wait for an index it may never reach (its Raft log can be behind, or another cluster's).
     /// </summary>
     /// <exception cref="ConsulException">Every agent failed, or the answer is not usable (status, size, index).</exception>
     public async Task<ConsulResponse> GetAsync(string path, ulong index, TimeSpan wait, CancellationToken cancellationToken, bool acceptForbidden = false)
@@ -55,7 +62,7 @@ internal sealed class ConsulClient : IDisposable
             var agent = _agents[which];
             try
             {
-                var response = await GetFromAsync(agent, path, index, wait, acceptForbidden, cancellationToken).ConfigureAwait(false);
+                var response = await GetFromAsync(agent, path, i == 0 ? index : 0, wait, acceptForbidden, cancellationToken).ConfigureAwait(false);
                 Volatile.Write(ref _current, which);
                 return response;
             }
@@ -132,7 +139,7 @@ internal sealed class ConsulClient : IDisposable
 
             if (status is 401 or 403 && acceptForbidden)
             {
-                return new ConsulResponse(response.StatusCode, consulIndex, body, agent.Authority);
+                return new ConsulResponse(response.StatusCode, consulIndex, body, agent.Authority, index);
             }
 
             if (status == 403)
@@ -145,7 +152,9 @@ internal sealed class ConsulClient : IDisposable
                 throw new ConsulException($"{agent.Authority}: status {status} for {path.Split('?')[0]}");
             }
 
-            return new ConsulResponse(response.StatusCode, consulIndex, body, agent.Authority);
+            bool filtered = response.Headers.TryGetValues("X-Consul-Results-Filtered-By-ACLs", out var flags)
+                && flags.Any(flag => string.Equals(flag, "true", StringComparison.OrdinalIgnoreCase));
+            return new ConsulResponse(response.StatusCode, consulIndex, body, agent.Authority, index, filtered);
         }
     }
 

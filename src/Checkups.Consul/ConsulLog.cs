@@ -17,8 +17,8 @@ internal static partial class ConsulLog
     [LoggerMessage(203, LogLevel.Information, "Consul watch of upstream {Upstream}: applied {Servers} server(s) at index {Index} from {Agent}")]
     public static partial void Applied(ILogger logger, string upstream, int servers, ulong index, string agent);
 
-    [LoggerMessage(204, LogLevel.Warning, "Consul watch of upstream {Upstream}: Consul lists no server; the last good list stays (set AllowEmpty to remove them)")]
-    public static partial void EmptyKept(ILogger logger, string upstream);
+    [LoggerMessage(204, LogLevel.Warning, "Consul watch of upstream {Upstream}: Consul lists no server ({Why}); {Outcome}: check the prefix or service name and that the ACL token may read it (set AllowEmpty to accept an empty list)")]
+    public static partial void EmptyKept(ILogger logger, string upstream, string why, string outcome);
 
     [LoggerMessage(205, LogLevel.Warning, "Consul watch of upstream {Upstream}: the index went back from {Previous} to {Current} (Consul's data was replaced); reading everything again")]
     public static partial void IndexReset(ILogger logger, string upstream, ulong previous, ulong current);

@@ -69,7 +69,11 @@ public sealed class ConsulOptions
     /// </summary>
     public UpstreamOptions Template { get; } = new();
 
-    /// <summary>Gets or sets whether an empty list from KV per server removes every server; by default the last good list stays, with a warning.</summary>
+    /// <summary>
+    /// Gets or sets whether an answer with no server (no key under the prefix, no instance of the service, or keys the ACL
+    /// token may not read, which Consul hides) removes every server. By default such an answer is not applied: the last
+    /// good list stays (none is created at start), with a warning (event 204) and <see cref="ConsulWatch.LastError"/>.
+    /// </summary>
     public bool AllowEmpty { get; set; }
 
     /// <summary>Gets the agents' HTTP addresses, tried in order on failure.</summary>

@@ -194,7 +194,9 @@ public sealed class ConsulWatch : IAsyncDisposable
             {
                 var response = await _client.GetAsync(_path, index, _options.Wait, cancellationToken).ConfigureAwait(false);
                 await CheckAccessAsync(response, cancellationToken).ConfigureAwait(false);
-                ulong sent = index;
+
+                // Another agent than the last one answered from 0 (an index is one agent's): compare with what was sent.
+                ulong sent = response.Sent;
                 index = Handle(response, sent, attached: true);
                 failures = 0;
                 if (response.Index == sent)
@@ -274,9 +276,16 @@ public sealed class ConsulWatch : IAsyncDisposable
             return next;
         }
 
-        if (upstream is null && !_options.AllowEmpty && _published is not null)
+        if (upstream is null && !_options.AllowEmpty)
         {
-            ConsulLog.EmptyKept(_logger, Upstream);
+            // No server where servers were expected: the prefix is missing or empty, or the token may not read it (Consul
+            // hides such keys rather than refusing). Never applied silently: the last good list stays (if any), and the
+            // status says why there is no change.
+            string why = response.FilteredByAcls
+                ? "Consul left out what the ACL token may not read (X-Consul-Results-Filtered-By-ACLs)"
+                : response.Status == HttpStatusCode.NotFound ? "no key or service found" : "the answer lists no server";
+            Failed($"{why} at /{_path.Split('?')[0]}, index {response.Index}: {(_published is null ? "the upstream is not created" : "the last good list stays")}; check the key prefix or service name and that the ACL token may read it (set AllowEmpty to accept an empty list)");
+            ConsulLog.EmptyKept(_logger, Upstream, why, _published is null ? "the upstream is not created" : "the last good list stays");
             return next;
         }
 

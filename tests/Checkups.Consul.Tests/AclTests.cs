@@ -52,4 +52,49 @@ public sealed class AclTests : IClassFixture<ConsulAclAgent>
         Assert.All(logs.Entries, entry => Assert.DoesNotContain("00000000-0000-4000-8000-000000000001", entry.Message));
         Assert.False(registry.GetStatus().Upstreams.ContainsKey("secured"));
     }
+
+    [Fact]
+    public async Task TokenThatMayNotRead_IsAWarningAndALastError_AndTheLastGoodListStays()
+    {
+        // A valid token whose policy reads other keys only: Consul hides upstreams/ from it, so its list looks empty.
+        string otherOnly = await _agent.CreateTokenAsync("other-only", "key_prefix \"other/\" { policy = \"read\" }");
+        await _agent.PutAsync("upstreams/hidden/127.0.0.1:8001", "");
+        using var registry = new UpstreamRegistry(new CheckupsOptions());
+        var options = Options(otherOnly);
+        options.Upstream = "hidden";
+        options.StrongDependency = false;
+        var logs = new WaitingLogger();
+        await using var blind = new ConsulWatch(registry, options, logger: logs);
+
+        await blind.StartAsync();
+
+        // Nothing is applied, and it is said: a warning, and the status's last error.
+        Assert.False(registry.TryGet("hidden", out _));
+        Assert.Contains(logs.Entries, e => e.Id.Id == 204 && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.DoesNotContain(logs.Entries, e => e.Id.Id == 203);
+        Assert.Contains("ACL token may read it", blind.LastError, StringComparison.Ordinal);
+        Assert.Contains("hidden", registry.GetStatus().Sources["consul:hidden"].Status!.LastError, StringComparison.Ordinal);
+        Assert.DoesNotContain(otherOnly, blind.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TokenLosesReadAccess_TheNextAnswerLooksEmpty_TheLastGoodListStaysWithALastError()
+    {
+        string token = await _agent.CreateTokenAsync("revocable", "key_prefix \"upstreams/revoked/\" { policy = \"read\" }");
+        await _agent.PutAsync("upstreams/revoked/127.0.0.1:8001", "");
+        using var registry = new UpstreamRegistry(new CheckupsOptions());
+        var options = Options(token);
+        options.Upstream = "revoked";
+        var logs = new WaitingLogger();
+        await using var watch = new ConsulWatch(registry, options, logger: logs);
+        await watch.StartAsync();
+        Assert.Equal(8001, registry.SelectPeer("revoked").Port);
+
+        await _agent.UpdatePolicyAsync("revocable", "key_prefix \"other/\" { policy = \"read\" }");
+        await _agent.PutAsync("upstreams/revoked/127.0.0.1:8002", "");
+        await logs.WhenLoggedAsync(204);
+
+        Assert.Equal(new[] { 8001 }, registry.Get("revoked").Clusters[0].Servers.Select(s => s.Port));
+        Assert.Contains("the last good list stays", watch.LastError, StringComparison.Ordinal);
+    }
 }

@@ -102,6 +102,36 @@ public partial class ConsulAgent
         response.EnsureSuccessStatusCode();
     }
 
+    private readonly Dictionary<string, string> _policyIds = new(StringComparer.Ordinal);
+
+    /// <summary>Creates an ACL policy with <paramref name="rules"/> and a token holding it; returns the token's secret.</summary>
+    public async Task<string> CreateTokenAsync(string policy, string rules)
+    {
+        using (var request = new HttpRequestMessage(HttpMethod.Put, $"{Address}/v1/acl/policy") { Content = JsonContent.Create(new Dictionary<string, string> { ["Name"] = policy, ["Rules"] = rules }) })
+        using (var response = await SendAsync(request))
+        {
+            response.EnsureSuccessStatusCode();
+            using var created = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            _policyIds[policy] = created.RootElement.GetProperty("ID").GetString()!;
+        }
+
+        var body = new Dictionary<string, object> { ["Policies"] = new[] { new Dictionary<string, string> { ["Name"] = policy } } };
+        using var tokenRequest = new HttpRequestMessage(HttpMethod.Put, $"{Address}/v1/acl/token") { Content = JsonContent.Create(body) };
+        using var tokenResponse = await SendAsync(tokenRequest);
+        tokenResponse.EnsureSuccessStatusCode();
+        using var token = System.Text.Json.JsonDocument.Parse(await tokenResponse.Content.ReadAsStringAsync());
+        return token.RootElement.GetProperty("SecretID").GetString()!;
+    }
+
+    /// <summary>Replaces the rules of a policy made by <see cref="CreateTokenAsync"/>: its tokens' access changes at once.</summary>
+    public async Task UpdatePolicyAsync(string policy, string rules)
+    {
+        var body = new Dictionary<string, string> { ["ID"] = _policyIds[policy], ["Name"] = policy, ["Rules"] = rules };
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"{Address}/v1/acl/policy/{_policyIds[policy]}") { Content = JsonContent.Create(body) };
+        using var response = await SendAsync(request);
+        response.EnsureSuccessStatusCode();
+    }
+
     /// <summary>Sets a TTL check: <c>pass</c>, <c>warn</c> or <c>fail</c>.</summary>
     public async Task SetCheckAsync(string checkId, string verdict)
     {

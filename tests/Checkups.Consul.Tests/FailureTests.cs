@@ -132,6 +132,38 @@ public sealed class FailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoAgents_TheOneAnsweringDiesDuringAWait_TheOtherIsAskedFromItsOwnIndexAndAnswersAtOnce()
+    {
+        // Two agents of different clusters (as after a failover to another datacenter's agents): the second one's index
+        // is far below the first one's. Asked with the first one's index, it would hold the query for the whole wait.
+        await using var second = new ConsulAgent();
+        await second.InitializeAsync();
+        for (int i = 0; i < 40; i++)
+        {
+            await _agent.PutAsync("filler/" + i, "x");
+        }
+
+        await _agent.PutAsync("upstreams/moved/127.0.0.1:8001", "");
+        await second.PutAsync("upstreams/moved/127.0.0.1:8002", "");
+        using var registry = new UpstreamRegistry(new CheckupsOptions());
+        var options = Options("moved", _agent.Address, second.Address);
+        options.Wait = TimeSpan.FromMinutes(10);
+        var logs = new WaitingLogger();
+        await using var watch = new ConsulWatch(registry, options, logger: logs);
+        await watch.StartAsync();
+        Assert.Equal(8001, registry.SelectPeer("moved").Port);
+        ulong first = watch.LastIndex;
+
+        // The watch is in a blocking query on the first agent; it dies. The second answers from 0 at once, well within
+        // the bound below (the wait is ten minutes).
+        await Applied.AfterAsync(registry, "moved", () => _agent.StopAsync());
+
+        Assert.Equal(new[] { 8002 }, registry.Get("moved").Clusters[0].Servers.Select(s => s.Port));
+        Assert.True(watch.LastIndex < first, $"index {watch.LastIndex} from the second agent, {first} from the first");
+        Assert.Null(watch.LastError);
+    }
+
+    [Fact]
     public async Task UpstreamOwnedByConfiguration_TheWatchIsRefused()
     {
         var configured = new CheckupsOptions();
