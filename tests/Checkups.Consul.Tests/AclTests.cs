@@ -91,6 +91,9 @@ public sealed class AclTests : IClassFixture<ConsulAclAgent>
         Assert.Equal(8001, registry.SelectPeer("revoked").Port);
 
         await _agent.UpdatePolicyAsync("revocable", "key_prefix \"other/\" { policy = \"read\" }");
+        await _agent.WaitUntilHiddenAsync(token, "upstreams/revoked/");
+
+        // A change under the prefix wakes the watch's blocking query, whose answer is now empty to its token.
         await _agent.PutAsync("upstreams/revoked/127.0.0.1:8002", "");
         await logs.WhenLoggedAsync(204);
 

@@ -132,6 +132,31 @@ public partial class ConsulAgent
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>Waits (bounded) until <paramref name="token"/> no longer sees anything under <paramref name="prefix"/>: a policy change is in force.</summary>
+    public async Task WaitUntilHiddenAsync(string token, string prefix)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        for (int i = 0; i < 600; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"{Address}/v1/kv/{prefix}?recurse");
+            request.Headers.Add("X-Consul-Token", token);
+            using var response = await Http.SendAsync(request);
+            if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"the token still reads {prefix} after its policy changed");
+    }
+
     /// <summary>Sets a TTL check: <c>pass</c>, <c>warn</c> or <c>fail</c>.</summary>
     public async Task SetCheckAsync(string checkId, string verdict)
     {

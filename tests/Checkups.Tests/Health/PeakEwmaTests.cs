@@ -42,9 +42,18 @@ public sealed class PeakEwmaTests
         int written = 0;
         int torn = 0;
         long reads = 0;
+        int readersStarted = 0;
 
         var writer = Task.Run(() =>
         {
+            // The readers read while samples are written: on a busy machine they may start late, so the writer waits for
+            // them (bounded), and each reads at least once.
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+            for (int spin = 0; spin < 100_000_000 && Volatile.Read(ref readersStarted) < 2 && DateTime.UtcNow < deadline; spin++)
+            {
+                Thread.Yield();
+            }
+
             for (int k = 1; k <= Samples; k++)
             {
                 ewma.Observe(N - k, Math.Exp(k / Decay), Decay);
@@ -59,7 +68,8 @@ public sealed class PeakEwmaTests
             readers[r] = Task.Run(() =>
             {
                 // Bounded twice over: until the writer is done, and at most this many reads.
-                for (int i = 0; i < 50_000_000 && Volatile.Read(ref written) == 0; i++)
+                Interlocked.Increment(ref readersStarted);
+                for (int i = 0; i < 50_000_000 && (i == 0 || Volatile.Read(ref written) == 0); i++)
                 {
                     Assert.True(ewma.TryRead(N, Decay, out double value));
                     if (Math.Abs(value - 1) > 1e-9)
