@@ -42,13 +42,12 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
     private readonly RetryBudget _budget;
     private readonly HttpMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly AttemptTimeouts _timeouts;
 
     /// <summary>Initializes a handler for <paramref name="upstream"/>; set <see cref="DelegatingHandler.InnerHandler"/> when used without a factory.</summary>
     /// <param name="registry">The registry that holds the upstream.</param>
     /// <param name="upstream">The upstream name requests are addressed to.</param>
     /// <param name="options">The handler's options; <see langword="null"/> for the defaults.</param>
-    /// <param name="time">The clock of attempt and try timeouts; <see langword="null"/> for the system clock.</param>
+    /// <param name="time">The clock attempts are timed with for metrics and latency; <see langword="null"/> for the system clock. Attempt and try timeouts run on the registry's clock.</param>
     /// <param name="logger">Where failed attempts, retries and failed requests are logged (event ids from 101).</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public CheckupsHttpHandler(UpstreamRegistry registry, string upstream, CheckupsHttpOptions? options = null, TimeProvider? time = null, ILogger? logger = null)
@@ -69,7 +68,6 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         _budget = budget ?? new RetryBudget(options, time);
         _metrics = metrics ?? HttpMetrics.Shared;
         _logger = logger ?? NullLogger.Instance;
-        _timeouts = new AttemptTimeouts(time);
     }
 
     /// <summary>Gets the upstream this handler balances over.</summary>
@@ -127,12 +125,9 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         return new Uri(address, UriKind.Absolute);
     }
 
-    /// <summary>The shortest attempt the rest of a try timeout gives (a timer below a millisecond is not kept).</summary>
-    private static readonly TimeSpan MinimumAttempt = TimeSpan.FromMilliseconds(1);
-
-    /// <summary>A per-request try timeout: "never" (<see cref="TimeSpan.MaxValue"/>, infinite, beyond any timer) is no limit.</summary>
-    private static TimeSpan? NeverIsNone(TimeSpan value) =>
-        value == Timeout.InfiniteTimeSpan || value > TimeSpan.FromMilliseconds(uint.MaxValue - 1) ? null : value;
+    /// <summary>A per-request try timeout as the engine takes it ("never" is a value the engine knows).</summary>
+    private static TimeSpan? PerRequestTryTimeout(HttpRequestOptions options) =>
+        options.TryGetValue(CheckupsRequestOptions.TryTimeout, out var perRequest) ? perRequest : null;
 
     private async Task<HttpResponseMessage> SendBalancedAsync(HttpRequestMessage request, Uri original, CancellationToken cancellationToken)
     {
@@ -140,11 +135,10 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         _budget.Deposit();
         _metrics.Request(_upstream);
         var options = request.Options;
-        int tryLimit = options.TryGetValue(CheckupsRequestOptions.Try, out int tries) ? Math.Max(1, tries) : upstream.Try;
-        TimeSpan? tryTimeout = options.TryGetValue(CheckupsRequestOptions.TryTimeout, out var perRequest) ? NeverIsNone(perRequest) : upstream.TryTimeout;
+        int? tryLimit = options.TryGetValue(CheckupsRequestOptions.Try, out int tries) ? Math.Max(1, tries) : null;
         options.TryGetValue(CheckupsRequestOptions.ClusterOrder, out var clusterOrder);
         string key = Key(request, original, upstream);
-        if (tryLimit > 1 && await CannotSendAgainAsync(request).ConfigureAwait(false) is { } notRetryable)
+        if ((tryLimit ?? upstream.Try) > 1 && await CannotSendAgainAsync(request).ConfigureAwait(false) is { } notRetryable)
         {
             HttpLog.NotRetryable(_logger, request.Method.Method, original.AbsolutePath, _upstream, notRetryable);
             tryLimit = 1;
@@ -157,66 +151,30 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
             request.Headers.TryAddWithoutValidation("Host", original.IsDefaultPort ? _upstream : string.Concat(_upstream, ":", original.Port.ToString(CultureInfo.InvariantCulture)));
         }
 
-        var attemptLimit = upstream.Timeouts.Connect + upstream.Timeouts.Read;
-        long started = tryTimeout.HasValue ? _time.GetTimestamp() : 0;
-        List<Server>? tried = null;
-        List<UpstreamAttempt>? attempts = null;
+        // The attempt engine applies the try limit, the try timeout, the cluster order, the servers tried and the retry
+        // budget, and builds the error; the handler sends, classifies and logs.
+        var settings = new CallSettings { Try = tryLimit, TryTimeout = PerRequestTryTimeout(options), ClusterOrder = clusterOrder, RetryGate = _budget };
+        var call = _registry.BeginCall(upstream, key, settings);
         HttpResponseMessage? failedResponse = null;
-        var stop = CallStopReason.EveryServerTried;
         try
         {
-            for (int attempt = 0; attempt < tryLimit; attempt++)
+            while (call.TryNext(out var lease))
             {
-                // No attempt outlives the try timeout: it gets connect + read, or what is left of the try timeout when
-                // that is less (a hung server then costs the request its try timeout, not the attempt's own).
-                var attemptTimeout = attemptLimit;
-                bool cutByTryTimeout = false;
-                if (tryTimeout is { } limit)
+                if (call.Attempts > 1)
                 {
-                    var remaining = limit - _time.GetElapsedTime(started);
-                    if (attempt > 0 && remaining <= TimeSpan.Zero)
-                    {
-                        stop = CallStopReason.TryTimeoutExceeded;
-                        break;
-                    }
-
-                    if (remaining < attemptTimeout)
-                    {
-                        attemptTimeout = remaining > MinimumAttempt ? remaining : MinimumAttempt;
-                        cutByTryTimeout = true;
-                    }
-                }
-
-                if (attempt > 0)
-                {
-                    if (!_budget.TryWithdraw())
-                    {
-                        // Over budget: the caller gets the failure it has, so a struggling fleet is not buried in retries.
-                        _metrics.BudgetExhausted(_upstream);
-                        HttpLog.RetryBudgetExhausted(_logger, request.Method.Method, original.AbsolutePath, _upstream);
-                        stop = CallStopReason.RetryBudgetExhausted;
-                        break;
-                    }
-
                     _metrics.Retry(_upstream);
-                    HttpLog.Retrying(_logger, request.Method.Method, original.AbsolutePath, _upstream, attempt + 1, tryLimit);
+                    HttpLog.Retrying(_logger, request.Method.Method, original.AbsolutePath, _upstream, call.Attempts, call.TryLimit);
                 }
 
-                if (!_registry.TryAcquireLease(_upstream, key, clusterOrder, tried, out var lease))
-                {
-                    stop = attempt == 0 ? CallStopReason.NoSelectableServer : CallStopReason.EveryServerTried;
-                    break;
-                }
-
+                // A retry after a change picks from the upstream as it is now: its timeouts and failure statuses too.
+                var current = call.Upstream;
                 var server = lease.Server;
                 request.RequestUri = Address(original, server, scheme);
                 long attemptStarted = _time.GetTimestamp();
                 HttpResponseMessage response;
-                var cancellation = _timeouts.Rent(attemptTimeout);
-                var callerCancels = cancellationToken.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), cancellation);
                 try
                 {
-                    response = await base.SendAsync(request, cancellation.Token).ConfigureAwait(false);
+                    response = await base.SendAsync(request, call.StartAttemptTimeout(current.Timeouts.Connect + current.Timeouts.Read, cancellationToken)).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -226,17 +184,11 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                 }
                 catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or System.IO.IOException)
                 {
-                    lease.Complete(LeaseOutcome.Failure);
-                    _metrics.Attempt(_upstream, server.Key, "error", _time.GetElapsedTime(attemptStarted));
-                    var error = ex is OperationCanceledException
-                        ? new TimeoutException(cutByTryTimeout
-                            ? string.Create(CultureInfo.InvariantCulture, $"no response from {server.Key} within {attemptTimeout.TotalMilliseconds:0} ms, the rest of the try timeout of {tryTimeout!.Value.TotalMilliseconds:0} ms")
-                            : string.Create(CultureInfo.InvariantCulture, $"no response from {server.Key} within {attemptTimeout.TotalMilliseconds:0} ms"), ex)
-                        : ex;
-                    HttpLog.AttemptFailed(_logger, request.Method.Method, original.AbsolutePath, attempt + 1, server.Key, _upstream, error.Message);
-                    (attempts ??= new List<UpstreamAttempt>()).Add(new UpstreamAttempt(server, error));
-                    (tried ??= new List<Server>()).Add(server);
-                    stop = CallStopReason.TryLimitReached;
+                    var elapsed = _time.GetElapsedTime(attemptStarted);
+                    var error = ex is OperationCanceledException ? call.CreateAttemptTimeoutError(ex) : ex;
+                    lease.Complete(LeaseOutcome.Failure, elapsed, error);
+                    _metrics.Attempt(_upstream, server.Key, "error", elapsed);
+                    HttpLog.AttemptFailed(_logger, request.Method.Method, original.AbsolutePath, call.Attempts, server.Key, _upstream, error.Message);
                     continue;
                 }
                 catch
@@ -246,34 +198,32 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                     lease.Complete(LeaseOutcome.Cancelled);
                     throw;
                 }
-                finally
-                {
-                    // Unregistered first (waiting for a cancel in progress), so a source the caller cancelled is never reused.
-                    callerCancels.Dispose();
-                    _timeouts.Return(cancellation);
-                }
 
                 // One clock read serves the lease (latency for the selector) and the duration metric.
-                var elapsed = _time.GetElapsedTime(attemptStarted);
-                if (!upstream.FailureStatuses.Contains((int)response.StatusCode))
+                var took = _time.GetElapsedTime(attemptStarted);
+                if (!current.FailureStatuses.Contains((int)response.StatusCode))
                 {
-                    lease.Complete(LeaseOutcome.Success, elapsed);
-                    _metrics.Attempt(_upstream, server.Key, "success", elapsed);
+                    lease.Complete(LeaseOutcome.Success, took);
+                    _metrics.Attempt(_upstream, server.Key, "success", took);
                     return response;
                 }
 
-                lease.Complete(LeaseOutcome.Failure, elapsed);
-                _metrics.Attempt(_upstream, server.Key, "failure_status", elapsed);
+                lease.Complete(LeaseOutcome.Failure, took, null);
+                _metrics.Attempt(_upstream, server.Key, "failure_status", took);
                 if (_logger.IsEnabled(LogLevel.Warning))
                 {
-                    HttpLog.AttemptFailed(_logger, request.Method.Method, original.AbsolutePath, attempt + 1, server.Key, _upstream, string.Create(CultureInfo.InvariantCulture, $"status {(int)response.StatusCode}"));
+                    HttpLog.AttemptFailed(_logger, request.Method.Method, original.AbsolutePath, call.Attempts, server.Key, _upstream, string.Create(CultureInfo.InvariantCulture, $"status {(int)response.StatusCode}"));
                 }
 
-                (attempts ??= new List<UpstreamAttempt>()).Add(new UpstreamAttempt(server, null));
-                (tried ??= new List<Server>()).Add(server);
                 failedResponse?.Dispose();
                 failedResponse = response;
-                stop = CallStopReason.TryLimitReached;
+            }
+
+            if (call.StopReason == CallStopReason.RetryRefused)
+            {
+                // Over budget: the caller gets the failure it has, so a struggling fleet is not buried in retries.
+                _metrics.BudgetExhausted(_upstream);
+                HttpLog.RetryBudgetExhausted(_logger, request.Method.Method, original.AbsolutePath, _upstream);
             }
 
             if (failedResponse is not null)
@@ -281,7 +231,7 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                 // Every try failed and at least one with a response: the caller gets the last one, as a proxy would.
                 if (_logger.IsEnabled(LogLevel.Warning))
                 {
-                    HttpLog.RequestFailed(_logger, request.Method.Method, original.AbsolutePath, _upstream, attempts!.Count, string.Create(CultureInfo.InvariantCulture, $"the last response, status {(int)failedResponse.StatusCode}, is returned ({stop})"));
+                    HttpLog.RequestFailed(_logger, request.Method.Method, original.AbsolutePath, _upstream, call.Attempts, string.Create(CultureInfo.InvariantCulture, $"the last response, status {(int)failedResponse.StatusCode}, is returned ({call.StopReason})"));
                 }
 
                 var last = failedResponse;
@@ -289,20 +239,13 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                 return last;
             }
 
-            IReadOnlyList<UpstreamAttempt> made = (IReadOnlyList<UpstreamAttempt>?)attempts ?? Array.Empty<UpstreamAttempt>();
-            UpstreamCallException failure = stop switch
-            {
-                CallStopReason.TryTimeoutExceeded => new TryTimeoutException(_upstream, tryTimeout!.Value, made),
-                CallStopReason.NoSelectableServer => new NoServerAvailableException(_upstream, stop, "no selectable server", made),
-                CallStopReason.TryLimitReached => new NoServerAvailableException(_upstream, stop, string.Create(CultureInfo.InvariantCulture, $"try limit of {tryLimit} reached"), made),
-                CallStopReason.RetryBudgetExhausted => new NoServerAvailableException(_upstream, stop, "the retry budget is exhausted", made),
-                _ => new NoServerAvailableException(_upstream, stop, "every selectable server was tried", made),
-            };
-            HttpLog.RequestFailed(_logger, request.Method.Method, original.AbsolutePath, _upstream, made.Count, failure.Message);
+            var failure = call.ToException();
+            HttpLog.RequestFailed(_logger, request.Method.Method, original.AbsolutePath, _upstream, failure.Attempts.Count, failure.Message);
             throw new HttpRequestException(failure.Message, failure);
         }
         finally
         {
+            call.Dispose();
             failedResponse?.Dispose();
             request.RequestUri = original;
         }

@@ -1,4 +1,5 @@
 using System;
+using Checkups.Execution;
 
 namespace Checkups.Http;
 
@@ -9,7 +10,7 @@ namespace Checkups.Http;
 /// constant of <see cref="CheckupsHttpOptions.RetryBudgetWindow"/>, so the balance is what recent traffic earned. A retry
 /// withdraws one; without a whole one left, the request gets its first failure back.
 /// </summary>
-internal sealed class RetryBudget
+internal sealed class RetryBudget : IRetryGate
 {
     private readonly double _ratio;
     private readonly double _perSecond;
@@ -40,6 +41,12 @@ internal sealed class RetryBudget
             _balance += _ratio;
         }
     }
+
+    /// <inheritdoc />
+    public string RefusalReason => "the retry budget is exhausted";
+
+    /// <inheritdoc />
+    public bool TryAcquireRetry(UpstreamCall upstreamCall) => TryWithdraw();
 
     /// <summary>Takes one retry from the budget; <see langword="false"/> when there is not a whole one.</summary>
     public bool TryWithdraw()

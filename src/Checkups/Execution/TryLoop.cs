@@ -13,9 +13,11 @@ using Microsoft.Extensions.Logging;
 namespace Checkups.Execution;
 
 /// <summary>
-/// lua-resty-checkups' <c>ready_ok</c>: pick a server, call back, judge the outcome, report it, and on failure move to
-/// another server of the cluster, then to the next cluster, until the try limit or the try timeout runs out.
-/// A call whose callback completes synchronously with a success allocates nothing.
+/// lua-resty-checkups' <c>ready_ok</c> (<c>ExecuteAsync</c>) on the attempt engine (<see cref="UpstreamCall"/>): pick a server,
+/// call back, judge the outcome, report it, and on failure move to another server of the cluster, then to the next
+/// cluster, until the try limit or the try timeout runs out. Also the registry's accounting of every attempt, whoever
+/// makes it: calls in flight, latency, passive health and the selector. A call whose callback completes synchronously
+/// with a success allocates nothing.
 /// </summary>
 internal sealed class TryLoop
 {
@@ -32,7 +34,16 @@ internal sealed class TryLoop
         _store = store;
         _time = time;
         _logger = logger;
+
+        // Attempt timers on the registry's clock, reset and reused: an attempt costs no timer of its own.
+        Timers = new ObjectPool<CancellationTokenSource>(() => new CancellationTokenSource(Timeout.InfiniteTimeSpan, time), static source => source.TryReset());
     }
+
+    /// <summary>Gets the registry's clock.</summary>
+    public TimeProvider Time => _time;
+
+    /// <summary>Gets the pool of attempt timers (<see cref="UpstreamCall.StartAttemptTimeout"/>).</summary>
+    public ObjectPool<CancellationTokenSource> Timers { get; }
 
     public ValueTask<TResult> ExecuteAsync<TState, TResult>(
         Upstream upstream,
@@ -44,33 +55,27 @@ internal sealed class TryLoop
     {
         var isFailure = GetClassifier<TResult>(options);
         cancellationToken.ThrowIfCancellationRequested();
-        TimeSpan? tryTimeout = options?.TryTimeout is { } perCall ? CheckupsOptionsValidator.EffectiveTryTimeout(perCall) : upstream.TryTimeout;
-        long started = tryTimeout.HasValue ? _time.GetTimestamp() : 0;
-
-        var context = SelectionContext.For(upstream, hashKey);
-        int position = 0;
-        Cluster? cluster = null;
-        var peer = NextPeer(upstream, options?.ClusterOrder, ref position, ref cluster, ref context, tried: null);
-        if (peer is null)
+        var call = UpstreamCall.Begin(this, upstream, hashKey, CallSettings.From(options));
+        if (!call.TryNext(out var lease))
         {
-            throw new NoServerAvailableException(upstream.Name, CallStopReason.NoSelectableServer, NoSelectableReason(options), Array.Empty<UpstreamAttempt>());
+            throw Ended(call, null);
         }
 
-        long attemptStarted = Start(cluster!, peer);
         ValueTask<TResult> pending;
         try
         {
-            pending = callback(peer, state, cancellationToken);
+            pending = callback(lease.Server, state, cancellationToken);
         }
         catch (Exception ex)
         {
             if (IsCallerCancellation(ex, cancellationToken))
             {
-                Release(cluster!, peer);
+                lease.Complete(LeaseOutcome.Cancelled);
+                call.Dispose();
                 throw;
             }
 
-            return ContinueAsync(upstream, state, callback, options, hashKey, isFailure, tryTimeout, started, context, position, cluster!, peer, default, Threw, ex, attemptStarted, cancellationToken);
+            return ContinueAsync(call, lease, state, callback, isFailure, default, Threw, ex, cancellationToken);
         }
 
         if (pending.IsCompletedSuccessfully)
@@ -84,20 +89,21 @@ internal sealed class TryLoop
             catch (Exception ex)
             {
                 // A classifier that throws makes the attempt a failure, as on the asynchronous path.
-                return ContinueAsync(upstream, state, callback, options, hashKey, isFailure, tryTimeout, started, context, position, cluster!, peer, default, Threw, ex, attemptStarted, cancellationToken);
+                return ContinueAsync(call, lease, state, callback, isFailure, default, Threw, ex, cancellationToken);
             }
 
             if (!failedResult)
             {
-                End(upstream, cluster!, peer, false, attemptStarted);
+                lease.Complete(LeaseOutcome.Success);
+                call.Dispose();
                 return new ValueTask<TResult>(result);
             }
 
             // The result was consumed above; hand the copy on, not the ValueTask a second time.
-            return ContinueAsync(upstream, state, callback, options, hashKey, isFailure, tryTimeout, started, context, position, cluster!, peer, new ValueTask<TResult>(result), FailedResult, null, attemptStarted, cancellationToken);
+            return ContinueAsync(call, lease, state, callback, isFailure, new ValueTask<TResult>(result), FailedResult, null, cancellationToken);
         }
 
-        return ContinueAsync(upstream, state, callback, options, hashKey, isFailure, tryTimeout, started, context, position, cluster!, peer, pending, Pending, null, attemptStarted, cancellationToken);
+        return ContinueAsync(call, lease, state, callback, isFailure, pending, Pending, null, cancellationToken);
     }
 
     /// <summary>Reports one attempt's outcome to the server's health and to the selector of its cluster.</summary>
@@ -135,7 +141,7 @@ internal sealed class TryLoop
     }
 
     /// <summary>The upstream's current snapshot, one volatile read; <see langword="null"/> when it was removed.</summary>
-    private Upstream? Latest(Upstream upstream) => _store.Current.Upstreams.GetValueOrDefault(upstream.Name);
+    internal Upstream? Latest(Upstream upstream) => _store.Current.Upstreams.GetValueOrDefault(upstream.Name);
 
     /// <summary>Starts a lease on a picked server: counted in flight as a try-loop attempt is.</summary>
     public UpstreamLease Lease(Upstream upstream, Cluster cluster, Server peer) =>
@@ -178,7 +184,7 @@ internal sealed class TryLoop
     }
 
     /// <summary>Starts an attempt: the server counts it in flight (for every mode, and the status), its selector hears of it when it follows calls.</summary>
-    private long Start(Cluster cluster, Server peer)
+    internal long Start(Cluster cluster, Server peer)
     {
         peer.Health.CallStarted();
         if (!cluster.Selector.ObservesCalls)
@@ -188,25 +194,6 @@ internal sealed class TryLoop
 
         cluster.Selector.OnStarted(peer);
         return _time.GetTimestamp();
-    }
-
-    /// <summary>Ends an attempt that completed or failed: no longer in flight, its outcome recorded.</summary>
-    private void End(Upstream upstream, Cluster cluster, Server peer, bool failed, long attemptStarted)
-    {
-        peer.Health.CallEnded();
-        if (!cluster.Selector.ObservesCalls)
-        {
-            Record(upstream, cluster, peer, new CallOutcome(failed, 0));
-            return;
-        }
-
-        long duration = _time.GetTimestamp() - attemptStarted;
-        if (!failed)
-        {
-            peer.Health.RecordLatency(duration);
-        }
-
-        Record(upstream, cluster, peer, new CallOutcome(failed, duration, Started: true));
     }
 
     /// <summary>The caller cancelled: not a failure, but no longer in flight, and a selector that counts calls must hear of it.</summary>
@@ -219,132 +206,103 @@ internal sealed class TryLoop
         }
     }
 
+    /// <summary>The call's error, its call given back to the pool.</summary>
+    private static UpstreamCallException Ended(UpstreamCall call, object? lastResult)
+    {
+        var error = call.ToException(lastResult);
+        call.Dispose();
+        return error;
+    }
+
     /// <remarks>
     /// The state machine is pooled: a call that goes asynchronous allocates nothing of its own once the pool is warm
     /// (about 300 bytes per call otherwise). The caller's <see cref="ValueTask{TResult}"/> must be awaited once, as any
     /// <see cref="ValueTask{TResult}"/>.
     /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<TResult> ContinueAsync<TState, TResult>(
-        Upstream upstream,
+    private static async ValueTask<TResult> ContinueAsync<TState, TResult>(
+        UpstreamCall call,
+        UpstreamLease lease,
         TState state,
         Func<Server, TState, CancellationToken, ValueTask<TResult>> callback,
-        ExecuteOptions? options,
-        string? hashKey,
         Func<TResult, bool>? isFailure,
-        TimeSpan? tryTimeout,
-        long started,
-        SelectionContext context,
-        int position,
-        Cluster cluster,
-        Server peer,
         ValueTask<TResult> pending,
         int outcome,
         Exception? error,
-        long attemptStarted,
         CancellationToken cancellationToken)
     {
-        int tryLimit = options?.Try ?? upstream.Try;
-        int tries = 1;
-        List<UpstreamAttempt>? attempts = null;
-        List<Server>? tried = null;
-        Cluster? current = cluster;
-        while (true)
+        try
         {
-            TResult result = default!;
-            bool failed;
-            if (outcome == Threw)
+            while (true)
             {
-                failed = true;
-            }
-            else
-            {
+                TResult result = default!;
+                bool failed;
+                if (outcome == Threw)
+                {
+                    failed = true;
+                }
+                else
+                {
+                    try
+                    {
+                        result = await pending.ConfigureAwait(false);
+                        failed = outcome == FailedResult || (isFailure is not null && isFailure(result));
+                    }
+                    catch (Exception ex)
+                    {
+                        if (IsCallerCancellation(ex, cancellationToken))
+                        {
+                            lease.Complete(LeaseOutcome.Cancelled);
+                            throw;
+                        }
+
+                        failed = true;
+                        error = ex;
+                    }
+                }
+
+                if (!failed)
+                {
+                    lease.Complete(LeaseOutcome.Success);
+                    return result;
+                }
+
+                lease.Complete(LeaseOutcome.Failure, error);
+                object? lastResult = error is null ? result : null;
+                if (!call.TryNext(out lease))
+                {
+                    throw call.ToException(lastResult);
+                }
+
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    // The caller gave up between attempts: not a failure of the server just picked.
+                    lease.Complete(LeaseOutcome.Cancelled);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                error = null;
+                outcome = Pending;
                 try
                 {
-                    result = await pending.ConfigureAwait(false);
-                    failed = outcome == FailedResult || (isFailure is not null && isFailure(result));
+                    pending = callback(lease.Server, state, cancellationToken);
                 }
                 catch (Exception ex)
                 {
                     if (IsCallerCancellation(ex, cancellationToken))
                     {
-                        Release(current!, peer);
+                        lease.Complete(LeaseOutcome.Cancelled);
                         throw;
                     }
 
-                    failed = true;
+                    outcome = Threw;
                     error = ex;
                 }
             }
-
-            End(upstream, current!, peer, failed, attemptStarted);
-            if (!failed)
-            {
-                return result;
-            }
-
-            (attempts ??= new List<UpstreamAttempt>()).Add(new UpstreamAttempt(peer, error));
-            (tried ??= new List<Server>()).Add(peer);
-            object? lastResult = error is null ? result : null;
-            context.Tried.Add(peer.Index);
-
-            if (tries >= tryLimit)
-            {
-                throw new NoServerAvailableException(
-                    upstream.Name,
-                    CallStopReason.TryLimitReached,
-                    string.Create(CultureInfo.InvariantCulture, $"try limit of {tryLimit} reached"),
-                    attempts) { LastResult = lastResult };
-            }
-
-            if (tryTimeout is { } limit && _time.GetElapsedTime(started) >= limit)
-            {
-                throw new TryTimeoutException(upstream.Name, limit, attempts) { LastResult = lastResult };
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            var latest = Latest(upstream);
-            if (latest is null)
-            {
-                throw new NoServerAvailableException(upstream.Name, CallStopReason.UpstreamRemoved, "the upstream was removed during the call", attempts) { LastResult = lastResult };
-            }
-
-            if (!ReferenceEquals(latest, upstream))
-            {
-                // The upstream changed during the call: the retry picks from what it is now, from its first cluster on,
-                // skipping the servers this call tried (matched by their live state, which follows host:port).
-                upstream = latest;
-                position = 0;
-                current = null;
-                context = SelectionContext.For(latest, hashKey);
-            }
-
-            var next = NextPeer(upstream, options?.ClusterOrder, ref position, ref current, ref context, tried);
-            if (next is null)
-            {
-                throw new NoServerAvailableException(upstream.Name, CallStopReason.EveryServerTried, "every selectable server was tried", attempts) { LastResult = lastResult };
-            }
-
-            peer = next;
-            tries++;
-            error = null;
-            outcome = Pending;
-            attemptStarted = Start(current!, peer);
-            try
-            {
-                pending = callback(peer, state, cancellationToken);
-            }
-            catch (Exception ex)
-            {
-                if (IsCallerCancellation(ex, cancellationToken))
-                {
-                    Release(current!, peer);
-                    throw;
-                }
-
-                outcome = Threw;
-                error = ex;
-            }
+        }
+        finally
+        {
+            call.Dispose();
         }
     }
 
@@ -352,7 +310,7 @@ internal sealed class TryLoop
     /// Asks the current cluster for a server; when it has none left, moves along the cluster order. A server that
     /// already failed in this call is skipped in later clusters too (the same host:port may sit in several).
     /// </summary>
-    private static Server? NextPeer(
+    internal static Server? NextPeer(
         Upstream upstream,
         IReadOnlyList<string>? order,
         ref int position,
@@ -444,9 +402,4 @@ internal sealed class TryLoop
 
     private static bool IsCallerCancellation(Exception ex, CancellationToken cancellationToken) =>
         ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
-
-    private static string NoSelectableReason(ExecuteOptions? options) =>
-        options?.ClusterOrder is { } order
-            ? $"no selectable server in clusters [{string.Join(", ", order)}]"
-            : "no selectable server";
 }

@@ -6,13 +6,12 @@ namespace Checkups.Execution;
 /// <summary>One failed attempt of a call: the server tried and why it failed.</summary>
 public sealed class UpstreamAttempt
 {
-    /// <summary>Initializes an attempt record, for callers that run their own attempts over leases (an HTTP handler).</summary>
-    /// <param name="peer">The server that was tried.</param>
+    /// <summary>Initializes an attempt record (the attempt engine, <see cref="UpstreamCall"/>, keeps them).</summary>
+    /// <param name="server">The server that was tried.</param>
     /// <param name="exception">Why it failed; <see langword="null"/> when its result (a status) was classified as a failure.</param>
-    public UpstreamAttempt(Server peer, Exception? exception)
+    internal UpstreamAttempt(Server server, Exception? exception)
     {
-        ArgumentNullException.ThrowIfNull(peer);
-        Server = peer;
+        Server = server;
         Exception = exception;
     }
 

@@ -23,8 +23,8 @@ public enum CallStopReason
     /// <summary>The upstream was removed while the call was retrying.</summary>
     UpstreamRemoved,
 
-    /// <summary>A retry was due but the caller's retry budget had none left (an HTTP client's budget).</summary>
-    RetryBudgetExhausted,
+    /// <summary>A retry was due but the caller's <see cref="IRetryGate"/> refused it (an HTTP client's retry budget, say).</summary>
+    RetryRefused,
 }
 
 /// <summary>The base of the exceptions a call throws when no server served it; names the upstream and every attempt.</summary>
@@ -35,7 +35,7 @@ public abstract class UpstreamCallException : CheckupsException
     /// <param name="reason">Why the call stopped.</param>
     /// <param name="detail">Why the call stopped, in words.</param>
     /// <param name="attempts">The failed attempts, in order.</param>
-    protected UpstreamCallException(string upstream, CallStopReason reason, string detail, IReadOnlyList<UpstreamAttempt> attempts)
+    private protected UpstreamCallException(string upstream, CallStopReason reason, string detail, IReadOnlyList<UpstreamAttempt> attempts)
         : base(FormatMessage(upstream, detail, attempts), attempts.Count > 0 ? attempts[^1].Exception : null)
     {
         Upstream = upstream;
@@ -83,7 +83,7 @@ public sealed class NoServerAvailableException : UpstreamCallException
     /// <param name="reason">Why the call stopped.</param>
     /// <param name="detail">Why the call stopped, in words.</param>
     /// <param name="attempts">The failed attempts, in order.</param>
-    public NoServerAvailableException(string upstream, CallStopReason reason, string detail, IReadOnlyList<UpstreamAttempt> attempts)
+    internal NoServerAvailableException(string upstream, CallStopReason reason, string detail, IReadOnlyList<UpstreamAttempt> attempts)
         : base(upstream, reason, "no servers available (" + detail + ")", attempts)
     {
     }
@@ -96,7 +96,7 @@ public sealed class TryTimeoutException : UpstreamCallException
     /// <param name="upstream">The upstream name.</param>
     /// <param name="tryTimeout">The try timeout that was exceeded.</param>
     /// <param name="attempts">The failed attempts, in order.</param>
-    public TryTimeoutException(string upstream, TimeSpan tryTimeout, IReadOnlyList<UpstreamAttempt> attempts)
+    internal TryTimeoutException(string upstream, TimeSpan tryTimeout, IReadOnlyList<UpstreamAttempt> attempts)
         : base(upstream, CallStopReason.TryTimeoutExceeded, string.Create(CultureInfo.InvariantCulture, $"try timeout of {tryTimeout.TotalMilliseconds:0.###} ms exceeded"), attempts)
     {
         TryTimeout = tryTimeout;

@@ -21,11 +21,13 @@ public enum LeaseOutcome
 /// One server acquired for one call by a caller that does its own I/O (the HttpClient handler, a client library): the
 /// call counts as in flight from acquisition until <see cref="Complete(LeaseOutcome)"/>, which feeds latency, passive
 /// health and the selector exactly as an attempt of the try loop does. Acquiring and completing allocate nothing.
-/// Complete a lease once; a copy of a completed lease cannot complete it again.
+/// Complete a lease once; a copy of a completed lease cannot complete it again. A lease given by
+/// <see cref="UpstreamCall.TryNext"/> also tells its call how the attempt ended.
 /// </summary>
 public readonly struct UpstreamLease
 {
-    // The call's own data travels in the struct (no heap writes per lease); the pooled token only guards "once".
+    // The call's own data travels in the struct (no heap writes per lease); the pooled token only guards "once". A lease of
+    // an UpstreamCall carries the call's token instead, and the call keeps the attempt's data.
     private readonly LeaseToken? _token;
     private readonly int _generation;
     private readonly TryLoop? _loop;
@@ -44,6 +46,17 @@ public readonly struct UpstreamLease
         Server = server;
     }
 
+    internal UpstreamLease(Server server, UpstreamCall.CallToken token)
+    {
+        _token = token;
+        _generation = token.Generation;
+        _loop = null;
+        _upstream = null;
+        _cluster = null;
+        _started = 0;
+        Server = server;
+    }
+
     /// <summary>Gets the server to call.</summary>
     public Server Server { get; }
 
@@ -53,23 +66,42 @@ public readonly struct UpstreamLease
     /// <summary>Completes the lease; the elapsed time is measured from acquisition on the registry's clock.</summary>
     /// <param name="outcome">How the call ended.</param>
     /// <exception cref="InvalidOperationException">The lease was already completed.</exception>
-    public void Complete(LeaseOutcome outcome) => Finish(outcome, null);
+    public void Complete(LeaseOutcome outcome) => Finish(outcome, null, null);
 
     /// <summary>Completes the lease with the elapsed time the caller measured.</summary>
     /// <param name="outcome">How the call ended.</param>
     /// <param name="elapsed">How long the call took.</param>
     /// <exception cref="InvalidOperationException">The lease was already completed.</exception>
-    public void Complete(LeaseOutcome outcome, TimeSpan elapsed) => Finish(outcome, elapsed);
+    public void Complete(LeaseOutcome outcome, TimeSpan elapsed) => Finish(outcome, elapsed, null);
+
+    /// <summary>
+    /// Completes the lease with the elapsed time and, for a failure, why it failed: the <see cref="UpstreamCall"/> the lease
+    /// belongs to names it in its final error (<see cref="UpstreamAttempt.Exception"/>).
+    /// </summary>
+    /// <param name="outcome">How the call ended.</param>
+    /// <param name="elapsed">How long the call took.</param>
+    /// <param name="error">Why the attempt failed; <see langword="null"/> when its result was classified as a failure.</param>
+    /// <exception cref="InvalidOperationException">The lease was already completed.</exception>
+    public void Complete(LeaseOutcome outcome, TimeSpan elapsed, Exception? error) => Finish(outcome, elapsed, error);
+
+    /// <summary>Completes the lease with why it failed, the elapsed time measured from acquisition (the try loop's own form).</summary>
+    internal void Complete(LeaseOutcome outcome, Exception? error) => Finish(outcome, null, error);
 
     /// <inheritdoc />
     public override string ToString() => Server?.Key ?? "(no lease)";
 
-    private void Finish(LeaseOutcome outcome, TimeSpan? elapsed)
+    private void Finish(LeaseOutcome outcome, TimeSpan? elapsed, Exception? error)
     {
         var token = _token;
         if (token is null || Interlocked.CompareExchange(ref token.Generation, _generation + 1, _generation) != _generation)
         {
             throw new InvalidOperationException($"The lease of server {ToString()} was already completed.");
+        }
+
+        if (token is UpstreamCall.CallToken call)
+        {
+            call.Call.Completed(outcome, elapsed, error);
+            return;
         }
 
         LeaseToken.Return(token);
@@ -79,53 +111,16 @@ public readonly struct UpstreamLease
 
 /// <summary>
 /// The pooled guard behind an <see cref="UpstreamLease"/>: completing moves its generation on, so every copy of a completed
-/// lease is inert, even after the token serves another lease.
+/// lease is inert, even after the token serves another lease. A call's own token (<see cref="UpstreamCall.CallToken"/>)
+/// belongs to its call and never enters the pool.
 /// </summary>
-internal sealed class LeaseToken
+internal class LeaseToken
 {
-    private static readonly LeaseToken?[] Pool = new LeaseToken?[Math.Max(16, Environment.ProcessorCount * 4)];
-
-    // One token per thread first: a lease acquired and completed on the same thread costs no pool operation.
-    [ThreadStatic]
-    private static LeaseToken? t_cached;
+    private static readonly ObjectPool<LeaseToken> Pool = new(static () => new LeaseToken(), threadCache: true);
 
     public int Generation;
 
-    public static LeaseToken Rent()
-    {
-        var cached = t_cached;
-        if (cached is not null)
-        {
-            t_cached = null;
-            return cached;
-        }
+    public static LeaseToken Rent() => Pool.Rent();
 
-        for (int i = 0; i < Pool.Length; i++)
-        {
-            var item = Volatile.Read(ref Pool[i]);
-            if (item is not null && Interlocked.CompareExchange(ref Pool[i], null, item) == item)
-            {
-                return item;
-            }
-        }
-
-        return new LeaseToken();
-    }
-
-    public static void Return(LeaseToken token)
-    {
-        if (t_cached is null)
-        {
-            t_cached = token;
-            return;
-        }
-
-        for (int i = 0; i < Pool.Length; i++)
-        {
-            if (Volatile.Read(ref Pool[i]) is null && Interlocked.CompareExchange(ref Pool[i], token, null) is null)
-            {
-                return;
-            }
-        }
-    }
+    public static void Return(LeaseToken token) => Pool.Return(token);
 }

@@ -142,6 +142,46 @@ public sealed partial class UpstreamRegistry
     }
 
     /// <summary>
+    /// Begins one call over an upstream for a caller that runs its own I/O: the attempt engine. Each
+    /// <see cref="UpstreamCall.TryNext"/> gives a lease on the next server the try loop's rules allow (try limit, try
+    /// timeout, cluster order, servers already tried, <see cref="CallSettings.RetryGate"/>); complete each lease with its
+    /// outcome, and when none is left, <see cref="UpstreamCall.ToException"/> says why. Dispose the call when done.
+    /// </summary>
+    /// <param name="upstream">The upstream name, looked up once for the call.</param>
+    /// <param name="hashKey">The key for hashing modes, hashed once for the call; empty for none.</param>
+    /// <param name="settings">Per-call choices; <see langword="default"/> for the upstream's own.</param>
+    /// <returns>The call; pooled: do not use it after disposing it.</returns>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="CallSettings.Try"/> is below 1.</exception>
+    public UpstreamCall BeginCall(string upstream, ReadOnlySpan<char> hashKey, in CallSettings settings) =>
+        UpstreamCall.Begin(_tryLoop, Get(upstream), hashKey, settings);
+
+    /// <summary>
+    /// Begins one call over a snapshot already looked up (<see cref="Get"/>, <see cref="TryGet"/>), so a caller that needed
+    /// the upstream first (its mode, to choose the hash key) does not look it up twice; retries pick from the upstream as
+    /// it is then. See <see cref="BeginCall(string, ReadOnlySpan{char}, in CallSettings)"/>.
+    /// </summary>
+    /// <param name="upstream">A snapshot of an upstream of this registry.</param>
+    /// <param name="hashKey">The key for hashing modes, hashed once for the call; empty for none.</param>
+    /// <param name="settings">Per-call choices; <see langword="default"/> for the upstream's own.</param>
+    /// <returns>The call; pooled: do not use it after disposing it.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="upstream"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="CallSettings.Try"/> is below 1.</exception>
+    public UpstreamCall BeginCall(Upstream upstream, ReadOnlySpan<char> hashKey, in CallSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(upstream);
+        return UpstreamCall.Begin(_tryLoop, upstream, hashKey, settings);
+    }
+
+    /// <summary>Begins one call over an upstream, with the choices of <paramref name="options"/> (its hash key included); see <see cref="BeginCall(string, ReadOnlySpan{char}, in CallSettings)"/>.</summary>
+    /// <param name="upstream">The upstream name, looked up once for the call.</param>
+    /// <param name="options">Per-call choices; <see langword="null"/> for the upstream's own.</param>
+    /// <returns>The call; pooled: do not use it after disposing it.</returns>
+    /// <exception cref="UpstreamNotFoundException">There is no such upstream.</exception>
+    public UpstreamCall BeginCall(string upstream, ExecuteOptions? options = null) =>
+        UpstreamCall.Begin(_tryLoop, Get(upstream), options?.HashKey, CallSettings.From(options));
+
+    /// <summary>
     /// Runs <paramref name="callback"/> against a chosen server, and on failure (an exception, or a result the options
     /// classify as a failure) against another one, until it succeeds, the try limit or try timeout runs out, or no server
     /// is left (lua <c>ready_ok</c>). Cancellation through <paramref name="cancellationToken"/> is not a failure and is rethrown.
