@@ -24,9 +24,9 @@ internal static class Fixtures
 
     /// <summary>
     /// An upstream of <paramref name="servers"/> servers with weights 1..5 repeating, or the weights
-    /// <paramref name="weight"/> gives by index.
+    /// <paramref name="weight"/> gives by index; with <paramref name="neighbour"/>, a second upstream beside it.
     /// </summary>
-    public static UpstreamRegistry Registry(int servers, string mode = BalancingModes.WeightedRoundRobin, System.Func<int, int>? weight = null)
+    public static UpstreamRegistry Registry(int servers, string mode = BalancingModes.WeightedRoundRobin, System.Func<int, int>? weight = null, bool neighbour = false)
     {
         var upstream = new UpstreamOptions { Mode = mode };
         for (int i = 0; i < servers; i++)
@@ -43,8 +43,37 @@ internal static class Fixtures
 
         var options = new CheckupsOptions();
         options.Upstreams.Add(Upstream, upstream);
+        if (neighbour)
+        {
+            // A second upstream of two servers that one failure marks err and one success brings back.
+            var flapping = new UpstreamOptions();
+            flapping.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = 9001, MaxFails = 1 });
+            flapping.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = 9002, MaxFails = 1 });
+            options.Upstreams.Add(Neighbour, flapping);
+        }
+
         return new UpstreamRegistry(options);
     }
+
+    /// <summary>The upstream beside <see cref="Upstream"/> that <see cref="FlapAsync"/> turns err and back.</summary>
+    public const string Neighbour = "neighbour";
+
+    /// <summary>
+    /// Turns a server of <see cref="Neighbour"/> err and back, over and over, until <paramref name="stop"/> is cancelled: a
+    /// failing upstream beside the one measured. Each turn moves that upstream's selectable epoch twice.
+    /// </summary>
+    public static Task<long> FlapAsync(UpstreamRegistry registry, CancellationToken stop) => Task.Run(() =>
+    {
+        long flaps = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            registry.ReportFailure(Neighbour, "127.0.0.1", 9001);
+            registry.ReportSuccess(Neighbour, "127.0.0.1", 9001);
+            flaps++;
+        }
+
+        return flaps;
+    });
 
     /// <summary>Marks every <paramref name="every"/>th server <c>err</c> through passive accounting (three reported failures).</summary>
     public static void MarkErr(UpstreamRegistry registry, int servers, int every)

@@ -149,6 +149,18 @@ internal static class QuickReport
             metrics.Add(new("p2c.pick.bytes.10000", bytes, "bytes"));
         }
 
+        // The same pick while another upstream of the same registry flaps (a server err and back, in a loop on the other
+        // core): health is per upstream, so the measured upstream's cached out-map stays valid.
+        using (var registry = Fixtures.Registry(10_000, mode: BalancingModes.PowerOfTwoChoices, neighbour: true))
+        {
+            using var stop = new System.Threading.CancellationTokenSource();
+            var flapping = Fixtures.FlapAsync(registry, stop.Token);
+            var (ns, _) = Measure(() => registry.SelectPeer(Fixtures.Upstream));
+            stop.Cancel();
+            metrics.Add(new("p2c.pick.ns.10000.neighbour.flapping", ns, "ns"));
+            metrics.Add(new("neighbour.flaps", flapping.GetAwaiter().GetResult(), "flaps"));
+        }
+
         using (var registry = Fixtures.Registry(10, mode: BalancingModes.PowerOfTwoChoices))
         {
             metrics.Add(new("p2c.pick.ns.10", Measure(() => registry.SelectPeer(Fixtures.Upstream)).Nanoseconds, "ns"));

@@ -94,22 +94,24 @@ internal sealed class KetamaSelector : ServerSelector
 
         var hashes = new uint[count];
         var order = new long[count];
-        Span<byte> previous = stackalloc byte[4];
-        ReadOnlySpan<byte> separator = stackalloc byte[1];
         int n = 0;
         for (int i = 0; i < peers.Length; i++)
         {
-            // The text the configuration wrote, as nginx hashes its server line: not the canonical key.
+            // The text the configuration wrote, as nginx hashes its server line: not the canonical key. nginx's points are
+            // CRC-32 of the host, a zero byte, the port and the previous point's hash (little-endian), 160 per weight unit.
             string key = peers[i].WrittenAddress;
             int colon = key.LastIndexOf(':');
-            uint baseHash = StableHash.Crc32Append(Crc32.InitialState, Encoding.UTF8.GetBytes(key[..colon]));
-            baseHash = StableHash.Crc32Append(baseHash, separator);
-            baseHash = StableHash.Crc32Append(baseHash, Encoding.UTF8.GetBytes(key[(colon + 1)..]));
+            int hostLength = Encoding.UTF8.GetByteCount(key.AsSpan(0, colon));
+            int portLength = Encoding.UTF8.GetByteCount(key.AsSpan(colon + 1));
+            var point = new byte[hostLength + 1 + portLength + 4];
+            Encoding.UTF8.GetBytes(key.AsSpan(0, colon), point);
+            Encoding.UTF8.GetBytes(key.AsSpan(colon + 1), point.AsSpan(hostLength + 1));
+            var previous = point.AsSpan(hostLength + 1 + portLength);
             uint previousHash = 0;
             for (int j = 0; j < peers[i].Weight * PointsPerWeight; j++)
             {
                 BinaryPrimitives.WriteUInt32LittleEndian(previous, previousHash);
-                uint hash = StableHash.Crc32Finalize(StableHash.Crc32Append(baseHash, previous));
+                uint hash = StableHash.Crc32(point);
                 hashes[n] = hash;
 
                 // Sort key: the hash, then the point's position in configuration order, so "first kept" is well defined.

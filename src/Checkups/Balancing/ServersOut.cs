@@ -8,19 +8,21 @@ namespace Checkups.Balancing;
 /// <summary>
 /// Which of a selector's servers are out (not selectable), cached as a bit map so a pick over a large cluster reads a
 /// few kilobytes instead of each drawn server's own memory, which at 10,000 servers is not in cache. The map is rebuilt,
-/// O(n), when <see cref="ServerHealth.SelectableEpoch"/> moves (a server turned <c>err</c> or back) and, while a server
+/// O(n), when the upstream's <see cref="UpstreamHealth.SelectableEpoch"/> moves (a server turned <c>err</c> or back) and, while a server
 /// is out by passive accounting, when a pick that checks the clock finds its <c>err</c> over.
 /// </summary>
 internal sealed class ServersOut
 {
     private readonly Server[] _servers;
+    private readonly UpstreamHealth _health;
     private volatile OutMap _map;
     private int _refreshing;
 
     public ServersOut(Server[] servers)
     {
         _servers = servers;
-        _map = OutMap.Build(servers);
+        _health = UpstreamHealth.Of(servers);
+        _map = OutMap.Build(servers, _health);
     }
 
     /// <summary>
@@ -30,7 +32,7 @@ internal sealed class ServersOut
     public OutMap? Current(bool checkClock)
     {
         var map = _map;
-        if (map.Epoch == ServerHealth.SelectableEpoch && (map.ReviveAt == 0 || !checkClock || map.Clock.GetTimestamp() < map.ReviveAt))
+        if (map.Epoch == _health.SelectableEpoch && (map.ReviveAt == 0 || !checkClock || map.Clock.GetTimestamp() < map.ReviveAt))
         {
             return map;
         }
@@ -42,7 +44,7 @@ internal sealed class ServersOut
 
         try
         {
-            _map = map = OutMap.Build(_servers);
+            _map = map = OutMap.Build(_servers, _health);
             return map;
         }
         finally
@@ -73,10 +75,10 @@ internal sealed class ServersOut
 
         public bool IsOut(int slot) => _bits is not null && (_bits[slot >> 6] & (1UL << slot)) != 0;
 
-        public static OutMap Build(Server[] servers)
+        public static OutMap Build(Server[] servers, UpstreamHealth health)
         {
             // The epoch is read before the servers: a change after a server's check moves it, so the map is rebuilt.
-            int epoch = ServerHealth.SelectableEpoch;
+            int epoch = health.SelectableEpoch;
             ulong[]? bits = null;
             long reviveAt = long.MaxValue;
             long now = 0;

@@ -250,7 +250,8 @@ internal sealed class SmoothWeightedRoundRobin : ServerSelector
     private Run? BuildRun()
     {
         // The epoch is read before the servers: a server that turns selectable after its check moves it.
-        int epoch = ServerHealth.SelectableEpoch;
+        var health = UpstreamHealth.Of(_servers);
+        int epoch = health.SelectableEpoch;
         long now = 0;
         var participants = new List<int>(_servers.Length);
         long reviveAt = long.MaxValue;
@@ -291,7 +292,7 @@ internal sealed class SmoothWeightedRoundRobin : ServerSelector
         var end = (long[])_current.Clone();
         SmoothSequence.Run(_weights, participants.ToArray(), end, order);
         bool repeats = end.AsSpan().SequenceEqual(start);
-        var recheck = excluded ? new Recheck(epoch, reviveAt == long.MaxValue ? 0 : reviveAt, _servers[0].Health.Time) : null;
+        var recheck = excluded ? new Recheck(epoch, reviveAt == long.MaxValue ? 0 : reviveAt, _servers[0].Health.Time, health) : null;
         var servers = new Server[order.Length];
         for (int i = 0; i < order.Length; i++)
         {
@@ -315,7 +316,8 @@ internal sealed class SmoothWeightedRoundRobin : ServerSelector
     /// <param name="Epoch">The selectable epoch when the run was built (an active verdict or a success revives).</param>
     /// <param name="ReviveAt">When the earliest passive <c>err</c> among them ends (timestamp), or 0.</param>
     /// <param name="Clock">Reads the clock the timestamps come from.</param>
-    private sealed record Recheck(int Epoch, long ReviveAt, TimeProvider Clock);
+    /// <param name="Health">The upstream whose epoch moves when one of its servers turns <c>err</c> or back.</param>
+    private sealed record Recheck(int Epoch, long ReviveAt, TimeProvider Clock, UpstreamHealth Health);
 
     /// <summary>Steps taken ahead of time from one state, served by an interlocked cursor.</summary>
     private sealed class Run
@@ -361,7 +363,7 @@ internal sealed class SmoothWeightedRoundRobin : ServerSelector
                 return false;
             }
 
-            if (ServerHealth.SelectableEpoch != recheck.Epoch)
+            if (recheck.Health.SelectableEpoch != recheck.Epoch)
             {
                 return true;
             }

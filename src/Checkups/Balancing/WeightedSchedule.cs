@@ -15,7 +15,7 @@ namespace Checkups.Balancing;
 /// <para>
 /// A pick reads the cycle in order and a small map of the servers that are out, so it touches no server's own memory
 /// (at 10,000 servers that memory is not in cache, and reading it cost more than the rest of the pick). The map is
-/// rebuilt when <see cref="ServerHealth.SelectableEpoch"/> moves (a server turned <c>err</c> or back) and, while a
+/// rebuilt when the upstream's <see cref="UpstreamHealth.SelectableEpoch"/> moves (a server turned <c>err</c> or back) and, while a
 /// server is out by passive accounting, every 64th pick checks the clock for its return.
 /// </para>
 /// <para>

@@ -18,7 +18,7 @@ namespace Checkups.Health;
 internal sealed class ServerHealth
 {
     private readonly TimeProvider _time;
-    private readonly object _gate;
+    private readonly UpstreamHealth _gate;
 
     // Written under the upstream's health gate; read lock-free by picks. 0 = not err.
     private long _errUntil;
@@ -41,21 +41,15 @@ internal sealed class ServerHealth
 
     private static readonly IReadOnlyDictionary<string, string> NoFields = FrozenDictionary<string, string>.Empty;
 
-    private static int s_selectableEpoch;
-
-    public ServerHealth(TimeProvider time, object upstreamGate)
+    public ServerHealth(TimeProvider time, UpstreamHealth upstream)
     {
         _time = time;
-        _gate = upstreamGate;
+        _gate = upstream;
         _lastModified = time.GetUtcNow();
     }
 
-    /// <summary>
-    /// Gets a number that moves whenever a server of any upstream turns <c>err</c> or back, other than by a passive
-    /// <c>err</c> running out (which selectors watch by its end time). Selectors that cache which servers are out watch
-    /// it; it moves on health transitions only, never per call.
-    /// </summary>
-    public static int SelectableEpoch => Volatile.Read(ref s_selectableEpoch);
+    /// <summary>Gets the health of the upstream this server belongs to: its lock, and the epoch its selectors watch.</summary>
+    public UpstreamHealth Upstream => _gate;
 
     /// <summary>Gets the clock the health timestamps come from.</summary>
     public TimeProvider Time => _time;
@@ -63,7 +57,7 @@ internal sealed class ServerHealth
     /// <summary>
     /// Gets when a server that is out comes back by time alone: the end of its passive <c>err</c> (a
     /// <see cref="TimeProvider"/> timestamp), or 0 when nothing but an event brings it back (an active verdict, which
-    /// moves <see cref="SelectableEpoch"/>) or it is not out by passive accounting.
+    /// moves the upstream's <see cref="UpstreamHealth.SelectableEpoch"/>) or it is not out by passive accounting.
     /// </summary>
     public long RevivesAt => Volatile.Read(ref _activeErr) != 0 ? 0 : Volatile.Read(ref _errUntil);
 
@@ -226,7 +220,7 @@ internal sealed class ServerHealth
         {
             if (Interlocked.Exchange(ref _activeErr, 1) == 0)
             {
-                Interlocked.Increment(ref s_selectableEpoch);
+                _gate.SelectableChanged();
             }
         }
         else
@@ -235,20 +229,20 @@ internal sealed class ServerHealth
         }
     }
 
-    /// <summary>Clears an out-of-rotation mark; when one was set, moves <see cref="SelectableEpoch"/> (after the write).</summary>
-    private static void Revive(ref int mark)
+    /// <summary>Clears an out-of-rotation mark; when one was set, moves the upstream's epoch (after the write).</summary>
+    private void Revive(ref int mark)
     {
         if (Interlocked.Exchange(ref mark, 0) != 0)
         {
-            Interlocked.Increment(ref s_selectableEpoch);
+            _gate.SelectableChanged();
         }
     }
 
-    private static void Revive(ref long mark)
+    private void Revive(ref long mark)
     {
         if (Interlocked.Exchange(ref mark, 0) != 0)
         {
-            Interlocked.Increment(ref s_selectableEpoch);
+            _gate.SelectableChanged();
         }
     }
 
@@ -283,7 +277,7 @@ internal sealed class ServerHealth
                 System.Globalization.CultureInfo.InvariantCulture,
                 $"{_fails} failure{(_fails == 1 ? string.Empty : "s")} within {(peer.FailTimeout == TimeSpan.MaxValue ? "an unlimited fail timeout" : peer.FailTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "s")}");
             Volatile.Write(ref _errUntil, Math.Max(1, now + failTicks));
-            Interlocked.Increment(ref s_selectableEpoch);
+            _gate.SelectableChanged();
             return true;
         }
     }

@@ -26,7 +26,7 @@ public sealed class Upstream
         bool heartbeatEnabled,
         long version,
         FrozenDictionary<string, ServerHealth> health,
-        object healthGate,
+        UpstreamHealth healthGate,
         KeyHashing keyHashing,
         UpstreamOptions source,
         string owner,
@@ -104,7 +104,7 @@ public sealed class Upstream
     internal FrozenDictionary<string, ServerHealth> Health { get; }
 
     /// <summary>Gets the lock that orders passive err marking across the upstream's servers; carried across snapshots.</summary>
-    internal object HealthGate { get; }
+    internal UpstreamHealth HealthGate { get; }
 
     /// <summary>Gets which hash of a call's key the selectors read (none for modes without keys).</summary>
     internal KeyHashing KeyHashing { get; }

@@ -20,7 +20,7 @@ internal static class UpstreamBuilder
 
     public static Upstream Build(string name, UpstreamOptions source, Upstream? previous, long version, bool heartbeatDefault, BalancingEnvironment environment, string owner, string fingerprint)
     {
-        var gate = previous?.HealthGate ?? new object();
+        var gate = previous?.HealthGate ?? new UpstreamHealth();
         bool heartbeat = source.Heartbeat.Enabled ?? heartbeatDefault;
         var health = new Dictionary<string, ServerHealth>(StringComparer.OrdinalIgnoreCase);
         string mode = SelectorFactory.Canonical(source.Mode);

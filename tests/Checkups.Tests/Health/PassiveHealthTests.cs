@@ -20,6 +20,25 @@ public sealed class PassiveHealthTests
 
 
     [Fact]
+    public void Err_InOneUpstream_MovesOnlyThatUpstreamsEpoch_OthersKeepTheirCachedSchedules()
+    {
+        var options = new Checkups.Configuration.CheckupsOptions();
+        options.Upstreams["a"] = Upstreams.WithServers(Upstreams.Server(8001, maxFails: 1), Upstreams.Server(8002, maxFails: 1));
+        options.Upstreams["b"] = Upstreams.WithServers(Upstreams.Server(9001, maxFails: 1), Upstreams.Server(9002, maxFails: 1));
+        using var registry = new UpstreamRegistry(options, _time);
+        int a = registry.Get("a").HealthGate.SelectableEpoch;
+        int b = registry.Get("b").HealthGate.SelectableEpoch;
+
+        registry.ReportFailure("b", "127.0.0.1", 9001);
+        registry.ReportSuccess("b", "127.0.0.1", 9001);
+
+        Assert.Equal(a, registry.Get("a").HealthGate.SelectableEpoch);
+        Assert.Equal(b + 2, registry.Get("b").HealthGate.SelectableEpoch);
+        registry.Update("b", Upstreams.WithServers(Upstreams.Server(9001, maxFails: 1)));
+        Assert.Same(registry.Get("b").HealthGate, registry.Get("b").Clusters[0].Servers[0].Health.Upstream);
+    }
+
+    [Fact]
     public void ReportFailure_MaxFailsWithinWindow_MarksErrAndStopsSelectingIt()
     {
         using var registry = TwoServers(maxFails: 3);
