@@ -107,7 +107,7 @@ internal static class Simulations
 
             clock.Ticks = arrival;
             var context = default(SelectionContext);
-            var peer = selector.Select(ref context)!;
+            var peer = selector.Pick(ref context)!;
             if (selector.ObservesCalls)
             {
                 selector.OnStarted(peer);
@@ -129,7 +129,7 @@ internal static class Simulations
         clock.Ticks = at;
         if (selector.ObservesCalls)
         {
-            selector.OnCompleted(peer, new CallOutcome(false, at - started, Started: true));
+            selector.OnCompleted(peer, new CallOutcome(false, at - started, started: true));
         }
     }
 }

@@ -31,14 +31,14 @@ internal sealed class FastestResponse : InFlightSelector
         _failurePenalty = options.FailurePenalty.TotalSeconds * _time.TimestampFrequency;
     }
 
-    public override Server? Select(ref SelectionContext context)
+    public override Server? Pick(ref SelectionContext context)
     {
         // Above the stack limit the buffer is rented, so a pick allocates nothing at any cluster size.
         int[]? rented = _peers.Length <= Candidates.StackLimit ? null : ArrayPool<int>.Shared.Rent(_peers.Length);
         try
         {
             Span<int> candidates = rented is null ? stackalloc int[_peers.Length] : rented;
-            return Select(ref context, candidates);
+            return Pick(ref context, candidates);
         }
         finally
         {
@@ -49,7 +49,7 @@ internal sealed class FastestResponse : InFlightSelector
         }
     }
 
-    private Server? Select(ref SelectionContext context, Span<int> candidates)
+    private Server? Pick(ref SelectionContext context, Span<int> candidates)
     {
         int count = Candidates.Collect(_peers, ref context, candidates, out long totalWeight);
         if (count <= 1)

@@ -41,11 +41,11 @@ internal sealed class KetamaSelector : ServerSelector
 
     internal int PointCount => _points.Length;
 
-    public override Server? Select(ref SelectionContext context)
+    public override Server? Pick(ref SelectionContext context)
     {
         if (!context.HasKey || _points.Length == 0)
         {
-            return _fallback.Select(ref context);
+            return _fallback.Pick(ref context);
         }
 
         int index = FirstPointAtOrAbove((uint)context.KeyHash);
@@ -59,7 +59,7 @@ internal sealed class KetamaSelector : ServerSelector
             }
         }
 
-        return _fallback.Select(ref context);
+        return _fallback.Pick(ref context);
     }
 
     public override void OnCompleted(Server peer, in CallOutcome outcome) => _fallback.OnCompleted(peer, outcome);

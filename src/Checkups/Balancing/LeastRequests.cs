@@ -17,7 +17,7 @@ internal sealed class LeastRequests : InFlightSelector
 
     public LeastRequests(ImmutableArray<Server> peers) => _peers = peers.ToArray();
 
-    public override Server? Select(ref SelectionContext context)
+    public override Server? Pick(ref SelectionContext context)
     {
         Span<int> candidates = _peers.Length <= Candidates.StackLimit ? stackalloc int[_peers.Length] : new int[_peers.Length];
         int count = Candidates.Collect(_peers, ref context, candidates, out _);

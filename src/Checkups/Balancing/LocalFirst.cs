@@ -52,7 +52,7 @@ internal sealed class LocalFirst : ServerSelector
         _all = SmoothWeightedRoundRobin.Create(peers);
     }
 
-    public override Server? Select(ref SelectionContext context)
+    public override Server? Pick(ref SelectionContext context)
     {
         long localHealthy = 0;
         long allHealthy = 0;
@@ -72,14 +72,14 @@ internal sealed class LocalFirst : ServerSelector
 
         if (localHealthy == 0 || localHealthy < _panicThreshold * _localWeight)
         {
-            return _all.Select(ref context);
+            return _all.Pick(ref context);
         }
 
         bool stayLocal = localHealthy * _zones >= allHealthy
             || _random.NextDouble() * allHealthy < (double)localHealthy * _zones;
         return stayLocal
-            ? _localSet.Select(ref context) ?? _remoteSet.Select(ref context)
-            : _remoteSet.Select(ref context) ?? _localSet.Select(ref context);
+            ? _localSet.Pick(ref context) ?? _remoteSet.Pick(ref context)
+            : _remoteSet.Pick(ref context) ?? _localSet.Pick(ref context);
     }
 
     public override void OnCompleted(Server peer, in CallOutcome outcome)

@@ -44,11 +44,11 @@ internal sealed class MaglevSelector : InFlightSelector
         _loads = new int[_peers.Length];
     }
 
-    public override Server? Select(ref SelectionContext context)
+    public override Server? Pick(ref SelectionContext context)
     {
         if (!context.HasKey)
         {
-            return _withoutKey.Select(ref context);
+            return _withoutKey.Pick(ref context);
         }
 
         ulong hash = context.KeyHash;

@@ -38,7 +38,7 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
         _table = new WeightedAliasTable(_peers);
     }
 
-    public override Server? Select(ref SelectionContext context)
+    public override Server? Pick(ref SelectionContext context)
     {
         int first = -1;
         if (_table.Count >= 2)

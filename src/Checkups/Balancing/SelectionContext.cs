@@ -4,11 +4,11 @@ using Checkups.Model;
 
 namespace Checkups.Balancing;
 
-/// <summary>What one call tells the selector: its key's hash, and the servers of the current cluster already tried.</summary>
-internal struct SelectionContext
+/// <summary>What one call tells the selector: its key's hash, and the servers of the current cluster it already tried.</summary>
+public struct SelectionContext
 {
     /// <summary>The servers of the current cluster that failed in this call, by index.</summary>
-    public TriedPeers Tried;
+    internal TriedPeers Tried;
 
     private SelectionContext(bool hasKey, ulong keyHash)
     {
@@ -17,24 +17,39 @@ internal struct SelectionContext
         Tried = default;
     }
 
-    /// <summary>Gets whether the call has a hash key.</summary>
-    public bool HasKey { get; }
+    /// <summary>Gets whether the call has a hash key (an empty key is none: round robin, as nginx does).</summary>
+    public readonly bool HasKey { get; }
 
-    /// <summary>Gets the key's hash, computed once per call with the function the upstream's hashing needs.</summary>
-    public ulong KeyHash { get; }
+    /// <summary>
+    /// Gets the key's hash, computed once per call with the function the upstream's mode needs: XXH64 of the key's UTF-8
+    /// bytes for a mode of your own that uses keys (<see cref="BalancingMode.UsesHashKey"/>).
+    /// </summary>
+    public readonly ulong KeyHash { get; }
+
+    /// <summary>Gets whether <paramref name="server"/> (of the cluster being picked from) was already tried in this call.</summary>
+    /// <param name="server">A server of the cluster.</param>
+    /// <returns>Whether it was tried and failed in this call.</returns>
+    public readonly bool IsTried(Server server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return Tried.Contains(server.Index);
+    }
+
+    /// <summary>Gets whether no server of the cluster was tried yet in this call.</summary>
+    public readonly bool NoneTried => Tried.IsEmpty;
 
     /// <summary>The context of a call with <paramref name="key"/>; an empty or missing key is no key (round robin, as nginx does).</summary>
-    public static SelectionContext For(Upstream upstream, string? key) =>
+    internal static SelectionContext For(Upstream upstream, string? key) =>
         key is null ? default : For(upstream, key.AsSpan());
 
-    public static SelectionContext For(Upstream upstream, ReadOnlySpan<char> key) => key.IsEmpty ? default : upstream.KeyHashing switch
+    internal static SelectionContext For(Upstream upstream, ReadOnlySpan<char> key) => key.IsEmpty ? default : upstream.KeyHashing switch
     {
         KeyHashing.XxHash64 => new SelectionContext(true, StableHash.XxHash64(key)),
         KeyHashing.Crc32 => new SelectionContext(true, StableHash.Crc32(key)),
         _ => default,
     };
 
-    public static SelectionContext For(Upstream upstream, ReadOnlySpan<byte> key) => key.IsEmpty ? default : upstream.KeyHashing switch
+    internal static SelectionContext For(Upstream upstream, ReadOnlySpan<byte> key) => key.IsEmpty ? default : upstream.KeyHashing switch
     {
         KeyHashing.XxHash64 => new SelectionContext(true, StableHash.XxHash64(key)),
         KeyHashing.Crc32 => new SelectionContext(true, StableHash.Crc32(key)),

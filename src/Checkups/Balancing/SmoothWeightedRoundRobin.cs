@@ -102,7 +102,7 @@ internal sealed class SmoothWeightedRoundRobin : ServerSelector
             : new WeightedSchedule(up.ToArray());
     }
 
-    public override Server? Select(ref SelectionContext context)
+    public override Server? Pick(ref SelectionContext context)
     {
         if (_servers.Length == 1)
         {

@@ -62,7 +62,7 @@ internal sealed class WeightedSchedule : ServerSelector
         _out = new ServersOut(servers);
     }
 
-    public override Server? Select(ref SelectionContext context)
+    public override Server? Pick(ref SelectionContext context)
     {
         var order = _order;
         if (order.Length == 0)

@@ -28,14 +28,14 @@ internal static class CheckupsOptionsValidator
     private static readonly SearchValues<char> HeaderNameCharacters = SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
     /// <summary>Validates the global settings and every upstream of <paramref name="options"/>.</summary>
-    public static List<string> Validate(CheckupsOptions options, string prefix, IReadOnlySet<string> probeTypes)
+    public static List<string> Validate(CheckupsOptions options, string prefix, IReadOnlySet<string> probeTypes, SelectorCatalog modes)
     {
         ArgumentNullException.ThrowIfNull(options);
         var settings = Registry.CheckupsSettings.From(options);
         var errors = ValidateSettings(settings, prefix);
         foreach (var (name, upstream) in options.Upstreams)
         {
-            ValidateUpstream(name, upstream, Invariant($"{prefix}:Upstreams:{name}"), settings.Locality, prefix, probeTypes, errors);
+            ValidateUpstream(name, upstream, Invariant($"{prefix}:Upstreams:{name}"), settings.Locality, prefix, probeTypes, modes, errors);
         }
 
         return errors;
@@ -58,7 +58,7 @@ internal static class CheckupsOptionsValidator
         return errors;
     }
 
-    public static void ValidateUpstream(string? name, UpstreamOptions? upstream, string path, Locality locality, string prefix, IReadOnlySet<string> probeTypes, List<string> errors)
+    public static void ValidateUpstream(string? name, UpstreamOptions? upstream, string path, Locality locality, string prefix, IReadOnlySet<string> probeTypes, SelectorCatalog modes, List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(name))
         {
@@ -75,14 +75,14 @@ internal static class CheckupsOptionsValidator
             return;
         }
 
-        if (!SelectorFactory.IsKnown(upstream.Mode))
+        if (!modes.IsKnown(upstream.Mode))
         {
-            errors.Add(Invariant($"{path}:Mode must be one of {SelectorFactory.KnownModes} (was '{upstream.Mode}')"));
+            errors.Add(Invariant($"{path}:Mode must be one of {modes.KnownModes} (was '{upstream.Mode}')"));
         }
 
         else
         {
-            ValidateModeOptions(upstream, path, locality, prefix, errors);
+            ValidateModeOptions(upstream, path, locality, prefix, modes, errors);
         }
 
         ValidateHeartbeat(upstream.Heartbeat, Invariant($"{path}:Heartbeat"), probeTypes, errors);
@@ -128,7 +128,7 @@ internal static class CheckupsOptionsValidator
             ServerListValidator.ValidateCluster(upstream.Clusters[i], Invariant($"{path}:Clusters:{i}"), errors);
         }
 
-        if (SelectorFactory.IsKnown(upstream.Mode) && BalancingModes.IsHashing(SelectorFactory.Canonical(upstream.Mode)))
+        if (modes.IsKnown(upstream.Mode) && BalancingModes.IsHashing(modes.Canonical(upstream.Mode)))
         {
             ServerListValidator.ValidateClusterSizes(upstream, path, errors);
         }
@@ -212,9 +212,9 @@ internal static class CheckupsOptionsValidator
         }
     }
 
-    private static void ValidateModeOptions(UpstreamOptions upstream, string path, Locality locality, string prefix, List<string> errors)
+    private static void ValidateModeOptions(UpstreamOptions upstream, string path, Locality locality, string prefix, SelectorCatalog modes, List<string> errors)
     {
-        string mode = SelectorFactory.Canonical(upstream.Mode);
+        string mode = modes.Canonical(upstream.Mode);
         var hash = upstream.Hash;
         if (hash.Algorithm is not (HashAlgorithms.Maglev or HashAlgorithms.Ketama))
         {

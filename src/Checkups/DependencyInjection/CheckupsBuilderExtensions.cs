@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
+using Checkups.Balancing;
 using Checkups.DependencyInjection;
 using Checkups.Health.Probes;
 using Checkups.Sources;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Further Checkups registrations: custom health probes.</summary>
+/// <summary>Further Checkups registrations: custom health probes, sources and balancing modes.</summary>
 public static class CheckupsBuilderExtensions
 {
     /// <summary>Registers a probe made of a delegate; upstreams use it with <c>Heartbeat:Type</c> = <paramref name="type"/>.</summary>
@@ -49,6 +50,33 @@ public static class CheckupsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthProbe, TProbe>());
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers a balancing mode resolved from the container: upstreams name it in <c>Mode</c>, and it builds the
+    /// selector of each of their clusters (see <see cref="BalancingMode"/>).
+    /// </summary>
+    /// <typeparam name="TMode">The mode.</typeparam>
+    /// <param name="builder">The Checkups builder.</param>
+    /// <returns>The builder.</returns>
+    public static ICheckupsBuilder AddBalancingMode<TMode>(this ICheckupsBuilder builder)
+        where TMode : BalancingMode
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<BalancingMode, TMode>());
+        return builder;
+    }
+
+    /// <summary>Registers a balancing mode instance; upstreams name it in <c>Mode</c>.</summary>
+    /// <param name="builder">The Checkups builder.</param>
+    /// <param name="mode">The mode.</param>
+    /// <returns>The builder.</returns>
+    public static ICheckupsBuilder AddBalancingMode(this ICheckupsBuilder builder, BalancingMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(mode);
+        builder.Services.AddSingleton(mode);
         return builder;
     }
 }

@@ -30,7 +30,8 @@ internal static class RegistryFactory
             logger,
             RandomSource.Shared,
             probeTypes,
-            UpstreamSourceNames.Configuration);
+            UpstreamSourceNames.Configuration,
+            new SelectorCatalog(provider.GetServices<BalancingMode>()));
         try
         {
             // Before following the options: a reload that a torn file caused must find the failure recorded.

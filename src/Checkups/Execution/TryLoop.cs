@@ -180,7 +180,7 @@ internal sealed class TryLoop
             peer.Health.RecordLatency(duration);
         }
 
-        Record(upstream, cluster, peer, new CallOutcome(failed, duration, Started: true));
+        Record(upstream, cluster, peer, new CallOutcome(failed, duration, started: true));
     }
 
     /// <summary>Starts an attempt: the server counts it in flight (for every mode, and the status), its selector hears of it when it follows calls.</summary>
@@ -202,7 +202,7 @@ internal sealed class TryLoop
         peer.Health.CallEnded();
         if (cluster.Selector.ObservesCalls)
         {
-            cluster.Selector.OnCompleted(peer, new CallOutcome(false, 0, Cancelled: true, Started: true));
+            cluster.Selector.OnCompleted(peer, new CallOutcome(false, 0, cancelled: true, started: true));
         }
     }
 
@@ -320,7 +320,7 @@ internal sealed class TryLoop
     {
         if (cluster is not null)
         {
-            var peer = cluster.Selector.Select(ref context);
+            var peer = cluster.Selector.Pick(ref context);
             if (peer is not null)
             {
                 return peer;
@@ -337,7 +337,7 @@ internal sealed class TryLoop
                 MarkTried(cluster, tried, ref context);
             }
 
-            var peer = cluster.Selector.Select(ref context);
+            var peer = cluster.Selector.Pick(ref context);
             if (peer is not null)
             {
                 return peer;

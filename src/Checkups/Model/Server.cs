@@ -101,6 +101,22 @@ public sealed class Server
     /// <summary>Gets the live health state, shared by every snapshot that keeps this host:port.</summary>
     internal ServerHealth Health { get; }
 
+    /// <summary>
+    /// Gets whether a pick may choose the server now: it is not down, and neither passive accounting nor the heartbeat has
+    /// it <c>err</c>. Lock-free; the clock is read only while a passive <c>err</c> runs.
+    /// </summary>
+    public bool IsSelectable
+    {
+        get
+        {
+            long now = 0;
+            return ServerHealth.IsSelectable(this, ref now);
+        }
+    }
+
+    /// <summary>Gets the calls to this server in flight now, counted by every caller that picks through the registry.</summary>
+    public int InFlight => Health.InFlight;
+
     /// <inheritdoc />
     public override string ToString() => Key;
 

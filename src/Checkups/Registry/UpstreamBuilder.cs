@@ -23,7 +23,7 @@ internal static class UpstreamBuilder
         var gate = previous?.HealthGate ?? new UpstreamHealth();
         bool heartbeat = source.Heartbeat.Enabled ?? heartbeatDefault;
         var health = new Dictionary<string, ServerHealth>(StringComparer.OrdinalIgnoreCase);
-        string mode = SelectorFactory.Canonical(source.Mode);
+        string mode = environment.Modes.Canonical(source.Mode);
         var clusters = ImmutableArray.CreateBuilder<Cluster>();
         int servers = 0;
 
@@ -47,7 +47,7 @@ internal static class UpstreamBuilder
 
             servers += peers.Count;
             var cluster = new Cluster(clusterName, level, peers.MoveToImmutable());
-            cluster.Selector = SelectorFactory.Create(mode, cluster, source, environment);
+            cluster.Selector = environment.Modes.Create(mode, cluster, source, environment);
             clusters.Add(cluster);
         }
 
@@ -80,7 +80,7 @@ internal static class UpstreamBuilder
             version,
             health.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             gate,
-            SelectorFactory.KeyHashingFor(mode, source),
+            environment.Modes.KeyHashingFor(mode, source),
             source,
             owner,
             fingerprint);

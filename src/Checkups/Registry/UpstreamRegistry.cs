@@ -49,13 +49,28 @@ public sealed partial class UpstreamRegistry : IDisposable
     {
     }
 
-    /// <summary>Initializes a registry whose upstreams belong to <paramref name="owner"/>, with the given probe types and randomness.</summary>
-    internal UpstreamRegistry(CheckupsOptions options, TimeProvider? timeProvider, ILogger<UpstreamRegistry>? logger, RandomSource random, IReadOnlySet<string> probeTypes, string owner)
+    /// <summary>
+    /// Initializes a registry as <see cref="UpstreamRegistry(CheckupsOptions, TimeProvider?, ILogger{UpstreamRegistry}?)"/>
+    /// does, with balancing modes of your own besides the built-in ones: upstreams name them in <c>Mode</c>.
+    /// </summary>
+    /// <param name="options">The initial options; validated whole.</param>
+    /// <param name="modes">The modes added to the built-in ones.</param>
+    /// <param name="timeProvider">The clock; default <see cref="TimeProvider.System"/>.</param>
+    /// <param name="logger">The logger; default none.</param>
+    /// <exception cref="ArgumentException">A mode has the name of a built-in mode or of another one.</exception>
+    /// <exception cref="CheckupsValidationException">The options are invalid; <see cref="CheckupsValidationException.Errors"/> says where.</exception>
+    public UpstreamRegistry(CheckupsOptions options, IEnumerable<BalancingMode> modes, TimeProvider? timeProvider = null, ILogger<UpstreamRegistry>? logger = null)
+        : this(options, timeProvider, logger, RandomSource.Shared, BuiltInProbeTypes, UpstreamSourceNames.Runtime, new SelectorCatalog(modes ?? throw new ArgumentNullException(nameof(modes))))
+    {
+    }
+
+    /// <summary>Initializes a registry whose upstreams belong to <paramref name="owner"/>, with the given probe types, modes and randomness.</summary>
+    internal UpstreamRegistry(CheckupsOptions options, TimeProvider? timeProvider, ILogger<UpstreamRegistry>? logger, RandomSource random, IReadOnlySet<string> probeTypes, string owner, SelectorCatalog? modes = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _store = new UpstreamStore(CheckupsSettings.From(options), time, random, probeTypes, _logger);
+        _store = new UpstreamStore(CheckupsSettings.From(options), time, random, probeTypes, modes ?? SelectorCatalog.BuiltIn, _logger);
         _store.Changed += change => Changed?.Invoke(this, change);
         _tryLoop = new TryLoop(time, _logger, _store);
         _startTime = time.GetUtcNow();

@@ -29,10 +29,10 @@ internal sealed class UpstreamStore
     private CheckupsSettings _settings;
     private BalancingEnvironment _environment;
 
-    public UpstreamStore(CheckupsSettings settings, TimeProvider time, RandomSource random, IReadOnlySet<string> probeTypes, ILogger logger)
+    public UpstreamStore(CheckupsSettings settings, TimeProvider time, RandomSource random, IReadOnlySet<string> probeTypes, SelectorCatalog modes, ILogger logger)
     {
         _settings = settings;
-        _environment = new BalancingEnvironment(time, random, settings.Locality);
+        _environment = new BalancingEnvironment(time, random, settings.Locality, modes);
         _probeTypes = probeTypes;
         _logger = logger;
     }
@@ -48,6 +48,9 @@ internal sealed class UpstreamStore
 
     /// <summary>Gets the probe types upstreams may name.</summary>
     public IReadOnlySet<string> ProbeTypes => _probeTypes;
+
+    /// <summary>Gets the balancing modes upstreams may name.</summary>
+    public SelectorCatalog Modes => _environment.Modes;
 
     /// <summary>
     /// Replaces everything <paramref name="owner"/> owns with <paramref name="upstreams"/> (and, for the configuration,
@@ -81,7 +84,7 @@ internal sealed class UpstreamStore
                     }
 
                     var copy = options is null ? null : OptionsCopy.Of(options);
-                    CheckupsOptionsValidator.ValidateUpstream(name, copy, path, next.Locality, prefix, _probeTypes, errors);
+                    CheckupsOptionsValidator.ValidateUpstream(name, copy, path, next.Locality, prefix, _probeTypes, _environment.Modes, errors);
                     if (copy is not null)
                     {
                         copies[name] = (copy, OptionsCopy.Fingerprint(copy));
@@ -96,7 +99,7 @@ internal sealed class UpstreamStore
                     {
                         if (upstream.Owner != owner)
                         {
-                            CheckupsOptionsValidator.ValidateUpstream(upstream.Name, upstream.Source, $"{PathOf(prefix, upstream.Name)} (owned by {upstream.Owner})", next.Locality, prefix, _probeTypes, errors);
+                            CheckupsOptionsValidator.ValidateUpstream(upstream.Name, upstream.Source, $"{PathOf(prefix, upstream.Name)} (owned by {upstream.Owner})", next.Locality, prefix, _probeTypes, _environment.Modes, errors);
                         }
                     }
                 }
@@ -231,7 +234,7 @@ internal sealed class UpstreamStore
             ?? throw new InvalidOperationException("The change returned no upstream.");
         var options = OptionsCopy.Of(next);
         var errors = new List<string>();
-        CheckupsOptionsValidator.ValidateUpstream(name, options, PathOf(prefix, name), settings.Locality, prefix, _probeTypes, errors);
+        CheckupsOptionsValidator.ValidateUpstream(name, options, PathOf(prefix, name), settings.Locality, prefix, _probeTypes, _environment.Modes, errors);
         if (errors.Count > 0)
         {
             throw new CheckupsValidationException(errors);
@@ -296,7 +299,7 @@ internal sealed class UpstreamStore
     private Upstream Apply(string owner, string name, UpstreamOptions options, string prefix)
     {
         var errors = new List<string>();
-        CheckupsOptionsValidator.ValidateUpstream(name, options, PathOf(prefix, name), _settings.Locality, prefix, _probeTypes, errors);
+        CheckupsOptionsValidator.ValidateUpstream(name, options, PathOf(prefix, name), _settings.Locality, prefix, _probeTypes, _environment.Modes, errors);
         if (errors.Count > 0)
         {
             throw new CheckupsValidationException(errors);

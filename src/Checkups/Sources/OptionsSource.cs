@@ -58,7 +58,7 @@ internal sealed class OptionsSource : IDisposable
             // A value that did not convert is left at its default, so the validator would report the same path again.
             var errors = failed.Errors.ToList();
             var paths = errors.Select(e => e[..(e.IndexOf(' ', StringComparison.Ordinal) + 1)]).ToList();
-            errors.AddRange(CheckupsOptionsValidator.Validate(options, prefix, store.ProbeTypes).Where(e => !paths.Exists(p => e.StartsWith(p, StringComparison.Ordinal))));
+            errors.AddRange(CheckupsOptionsValidator.Validate(options, prefix, store.ProbeTypes, store.Modes).Where(e => !paths.Exists(p => e.StartsWith(p, StringComparison.Ordinal))));
             throw new CheckupsValidationException(errors);
         }
 

@@ -387,7 +387,7 @@ public sealed class SmoothWeightedRoundRobinModeTests
         for (int i = 0; i < count; i++)
         {
             var context = default(Checkups.Balancing.SelectionContext);
-            ports[i] = selector.Select(ref context)!.Port;
+            ports[i] = selector.Pick(ref context)!.Port;
         }
 
         return ports;
@@ -474,12 +474,12 @@ public sealed class SmoothWeightedRoundRobinModeTests
             var seen = new List<int>();
             for (int i = 0; i < 4; i++)
             {
-                var peer = selector.Select(ref context)!;
+                var peer = selector.Pick(ref context)!;
                 seen.Add(peer.Port);
                 context.Tried.Add(peer.Index);
             }
 
-            Assert.Null(selector.Select(ref context));
+            Assert.Null(selector.Pick(ref context));
             Assert.Equal(new[] { 8001, 8002, 8003, 8004 }, seen.Order().ToArray());
         }
     }
@@ -550,7 +550,7 @@ public sealed class SmoothWeightedRoundRobinModeTests
             for (int i = 0; i < 20_000; i++)
             {
                 var context = default(Checkups.Balancing.SelectionContext);
-                var server = selector.Select(ref context);
+                var server = selector.Pick(ref context);
                 if (server is null)
                 {
                     System.Threading.Interlocked.Increment(ref nulls);
@@ -560,9 +560,9 @@ public sealed class SmoothWeightedRoundRobinModeTests
                 if ((i + worker) % 7 == 0)
                 {
                     // A failed attempt and its retry, as the try loop makes them.
-                    selector.OnCompleted(server, new Checkups.Balancing.CallOutcome(Failed: true, 0));
+                    selector.OnCompleted(server, new Checkups.Balancing.CallOutcome(failed: true, 0));
                     context.Tried.Add(server.Index);
-                    if (selector.Select(ref context) is null)
+                    if (selector.Pick(ref context) is null)
                     {
                         System.Threading.Interlocked.Increment(ref nulls);
                     }
