@@ -6,7 +6,7 @@ using System.Linq;
 using System.Text.Json;
 using Checkups.Configuration;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using FsCheck;
 using FsCheck.Fluent;
 

@@ -3,9 +3,10 @@ using System.Linq;
 using Checkups.Balancing;
 using Checkups.Configuration;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using FsCheck;
 using FsCheck.Fluent;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Balancing;
 
@@ -28,7 +29,7 @@ public sealed class LocalFirstTests
 
         var options = new CheckupsOptions { LocalZone = "z1", PreferLocalAddresses = false };
         options.Upstreams.Add("api", upstream);
-        return new UpstreamRegistry(options, new ManualTimeProvider(), null, RandomSource.Seeded(11));
+        return new UpstreamRegistry(options, new FakeTimeProvider(), null, RandomSource.Seeded(11));
     }
 
     private static double LocalShare(UpstreamRegistry registry, int picks = 20_000) =>

@@ -9,9 +9,10 @@ using Checkups.Configuration;
 using Checkups.Execution;
 using Checkups.Model;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using FsCheck;
 using FsCheck.Fluent;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Balancing;
 
@@ -127,7 +128,7 @@ public sealed class MaglevTests
     [Fact]
     public void SelectPeer_KeysServerErr_MovesAndReturnsWhenItRecovers()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var upstream = HashUpstream(new[] { 1, 1, 1, 1 });
         using var registry = Upstreams.Registry("api", upstream, time);
         var home = registry.SelectPeer("api", "user-42");

@@ -5,9 +5,10 @@ using Checkups.Balancing;
 using Checkups.Configuration;
 using Checkups.Model;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using FsCheck;
 using FsCheck.Fluent;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Balancing;
 
@@ -23,7 +24,7 @@ public sealed class PowerOfTwoChoicesTests
 
         var options = new CheckupsOptions();
         options.Upstreams.Add("api", upstream);
-        return new UpstreamRegistry(options, new ManualTimeProvider(), null, RandomSource.Seeded(11));
+        return new UpstreamRegistry(options, new FakeTimeProvider(), null, RandomSource.Seeded(11));
     }
 
     [Fact]

@@ -4,9 +4,10 @@ using System.Linq;
 using System.Text;
 using System.Threading.Tasks;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using FsCheck;
 using FsCheck.Fluent;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Balancing;
 
@@ -487,7 +488,7 @@ public sealed class SmoothWeightedRoundRobinModeTests
     [Fact]
     public void Select_ServerErrThenRecovered_StepsOverItAndTakesItBackAtOnce()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var upstream = Upstreams.WithServers(Upstreams.Server(8001, 1, maxFails: 1, failTimeoutSeconds: 10), Upstreams.Server(8002, 2), Upstreams.Server(8003, 3));
         using var registry = Upstreams.Registry("api", upstream, time);
 
@@ -509,7 +510,7 @@ public sealed class SmoothWeightedRoundRobinModeTests
     {
         var weights = Enumerable.Range(0, 400).Select(i => 1 + (i % 50)).ToArray();
         var upstream = Upstreams.WithServers(weights.Select((w, i) => Upstreams.Server(8001 + i, w, maxFails: 1, failTimeoutSeconds: 60)).ToArray());
-        using var registry = Upstreams.Registry("api", upstream, new ManualTimeProvider());
+        using var registry = Upstreams.Registry("api", upstream, new FakeTimeProvider());
         Assert.IsType<Checkups.Balancing.WeightedSchedule>(registry.Get("api").Clusters[0].Selector);
         var err = new HashSet<int> { 8001 + 7, 8001 + 99, 8001 + 250, 8001 + 399 };
         foreach (int port in err)

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using Checkups.Model;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using FsCheck;
 using FsCheck.Fluent;
 
