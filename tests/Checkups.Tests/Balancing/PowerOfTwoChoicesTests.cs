@@ -8,6 +8,7 @@ using Checkups.Registry;
 using Checkups.TestUtils;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Balancing;
@@ -27,10 +28,10 @@ public sealed class PowerOfTwoChoicesTests
         return new UpstreamRegistry(options, new FakeTimeProvider(), null, RandomSource.Seeded(11));
     }
 
-    [Fact]
-    public void AliasTable_EveryOutcome_ServersOwnExactlyTheirWeightsShare()
+    [Property]
+    public Property AliasTable_EveryOutcome_ServersOwnExactlyTheirWeightsShare()
     {
-        Prop.ForAll(
+        return Prop.ForAll(
             Gen.Choose(1, 100).ArrayOf().Where(w => w.Length is > 0 and <= 40).ToArbitrary(),
             weights =>
             {
@@ -44,8 +45,9 @@ public sealed class PowerOfTwoChoicesTests
                 }
 
                 // n × total outcomes; server k owns weight(k) × n of them: its exact share.
-                return counts.Select((c, k) => c == (long)weights[k] * peers.Length).All(ok => ok);
-            }).QuickCheckThrowOnFailure();
+                return counts.Select((c, k) => c == (long)weights[k] * peers.Length).All(ok => ok)
+                    .Label("each server owns weight × servers of the table's outcomes");
+            });
     }
 
     [Fact]
