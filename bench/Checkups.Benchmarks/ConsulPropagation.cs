@@ -4,8 +4,8 @@ using System.Linq;
 using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Consul;
-using Checkups.Consul.Tests;
 using Checkups.Registry;
+using Checkups.TestUtils;
 
 namespace Checkups.Benchmarks;
 

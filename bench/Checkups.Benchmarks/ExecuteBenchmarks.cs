@@ -7,7 +7,7 @@ namespace Checkups.Benchmarks;
 [MemoryDiagnoser]
 public class ExecuteBenchmarks
 {
-    private readonly Checkups.Tests.TestUtilities.PendingCallback _calls = new();
+    private readonly Checkups.TestUtils.PendingCallback _calls = new();
     private UpstreamRegistry _registry = null!;
 
     [GlobalSetup]

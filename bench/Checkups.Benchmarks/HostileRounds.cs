@@ -9,7 +9,7 @@ using Checkups.Diagnostics;
 using Checkups.Health.Heartbeat;
 using Checkups.Health.Probes;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 
 namespace Checkups.Benchmarks;
 

@@ -127,7 +127,7 @@ internal static class QuickReport
 
         using (var registry = Fixtures.Registry(10))
         {
-            var calls = new Checkups.Tests.TestUtilities.PendingCallback();
+            var calls = new Checkups.TestUtils.PendingCallback();
             var server = registry.SelectPeer(Fixtures.Upstream);
             var (ns, bytes) = Measure(() => calls.Execute(registry, Fixtures.Upstream));
             var (_, callbackBytes) = Measure(() => calls.CallbackAlone(server));

@@ -5,6 +5,7 @@ using Checkups.Balancing;
 using Checkups.Configuration;
 using Checkups.Model;
 using Checkups.Registry;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Benchmarks;
 
@@ -39,7 +40,7 @@ internal static class Simulations
 
         var options = new CheckupsOptions { LocalZone = "z1", PreferLocalAddresses = false };
         options.Upstreams.Add("sim", upstream);
-        using var registry = new UpstreamRegistry(options, new VirtualClock(), null, RandomSource.Seeded(5));
+        using var registry = new UpstreamRegistry(options, new FakeTimeProvider(), null, RandomSource.Seeded(5));
         const int Picks = 200_000;
         int local = 0;
         for (int i = 0; i < Picks; i++)
@@ -89,7 +90,9 @@ internal static class Simulations
 
         var options = new CheckupsOptions();
         options.Upstreams.Add("sim", upstream);
-        var clock = new VirtualClock();
+        // The run's time is ticks since the clock's start; SetUtcNow moves it (Advance would also sleep a millisecond per call).
+        var clock = new FakeTimeProvider();
+        var start = clock.GetUtcNow();
         using var registry = new UpstreamRegistry(options, clock, null, RandomSource.Seeded(3));
         var selector = registry.Get("sim").Clusters[0].Selector;
         var jitter = new Random(17);
@@ -102,10 +105,11 @@ internal static class Simulations
             while (completions.TryPeek(out var done, out long at) && at <= arrival)
             {
                 completions.Dequeue();
-                Complete(selector, clock, done.Server, done.Started, at);
+                clock.SetUtcNow(start + TimeSpan.FromTicks(at));
+                Complete(selector, done.Server, done.Started, at);
             }
 
-            clock.Ticks = arrival;
+            clock.SetUtcNow(start + TimeSpan.FromTicks(arrival));
             var context = default(SelectionContext);
             var peer = selector.Pick(ref context)!;
             if (selector.ObservesCalls)
@@ -124,9 +128,8 @@ internal static class Simulations
         return latencies;
     }
 
-    private static void Complete(ServerSelector selector, VirtualClock clock, Server peer, long started, long at)
+    private static void Complete(ServerSelector selector, Server peer, long started, long at)
     {
-        clock.Ticks = at;
         if (selector.ObservesCalls)
         {
             selector.OnCompleted(peer, new CallOutcome(false, at - started, started: true));

@@ -9,18 +9,18 @@ internal static partial class HttpLog
     /// <summary>The log category.</summary>
     public const string Category = "Checkups.Http";
 
-    [LoggerMessage(101, LogLevel.Warning, "{Method} {Path}: attempt {Attempt} on server {Server} of upstream {Upstream} failed: {Reason}")]
+    [LoggerMessage(EventIds.AttemptFailed, LogLevel.Warning, "{Method} {Path}: attempt {Attempt} on server {Server} of upstream {Upstream} failed: {Reason}")]
     public static partial void AttemptFailed(ILogger logger, string method, string path, int attempt, string server, string upstream, string reason);
 
-    [LoggerMessage(102, LogLevel.Debug, "{Method} {Path}: retrying on another server of upstream {Upstream} (attempt {Attempt} of {Try})")]
+    [LoggerMessage(EventIds.Retrying, LogLevel.Debug, "{Method} {Path}: retrying on another server of upstream {Upstream} (attempt {Attempt} of {Try})")]
     public static partial void Retrying(ILogger logger, string method, string path, string upstream, int attempt, int @try);
 
-    [LoggerMessage(103, LogLevel.Warning, "{Method} {Path}: the retry budget of upstream {Upstream} is exhausted; the request gets its failure back instead of a retry")]
+    [LoggerMessage(EventIds.RetryBudgetExhausted, LogLevel.Warning, "{Method} {Path}: the retry budget of upstream {Upstream} is exhausted; the request gets its failure back instead of a retry")]
     public static partial void RetryBudgetExhausted(ILogger logger, string method, string path, string upstream);
 
-    [LoggerMessage(104, LogLevel.Debug, "{Method} {Path}: not retried on upstream {Upstream}: {Reason}")]
+    [LoggerMessage(EventIds.NotRetryable, LogLevel.Debug, "{Method} {Path}: not retried on upstream {Upstream}: {Reason}")]
     public static partial void NotRetryable(ILogger logger, string method, string path, string upstream, string reason);
 
-    [LoggerMessage(105, LogLevel.Warning, "{Method} {Path}: upstream {Upstream} failed after {Attempts} attempt(s): {Reason}")]
+    [LoggerMessage(EventIds.RequestFailed, LogLevel.Warning, "{Method} {Path}: upstream {Upstream} failed after {Attempts} attempt(s): {Reason}")]
     public static partial void RequestFailed(ILogger logger, string method, string path, string upstream, int attempts, string reason);
 }

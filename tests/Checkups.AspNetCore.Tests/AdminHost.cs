@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 using Checkups.AspNetCore;
 using Checkups.Configuration;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -17,6 +17,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.AspNetCore.Tests;
 
@@ -50,7 +51,7 @@ internal sealed class AdminHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddCheckups(options =>
         {
@@ -77,7 +78,7 @@ internal sealed class AdminHost : IAsyncDisposable
     }
 
     /// <summary>Gets the registry's clock (the host's TimeProvider).</summary>
-    public ManualTimeProvider Clock { get; private set; } = null!;
+    public FakeTimeProvider Clock { get; private set; } = null!;
 
     public async ValueTask DisposeAsync()
     {

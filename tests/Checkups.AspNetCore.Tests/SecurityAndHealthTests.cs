@@ -5,8 +5,9 @@ using System.Text.Json;
 using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.AspNetCore.Tests;
 
@@ -69,7 +70,7 @@ public sealed class SecurityAndHealthTests
     [Fact]
     public async Task HealthCheck_HealthyDegradedUnhealthy_WithPerUpstreamData()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var options = new CheckupsOptions();
         var upstream = new UpstreamOptions();
         upstream.Servers.Add(new ServerOptions { Host = "127.0.0.1", Port = 8001, MaxFails = 1 });

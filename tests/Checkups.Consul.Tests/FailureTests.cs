@@ -4,7 +4,8 @@ using System.Linq;
 using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Checkups.Consul.Tests;
 
@@ -54,13 +55,13 @@ public sealed class FailureTests : IAsyncLifetime
         }
 
         await _agent.PutAsync("upstreams/api/127.0.0.1:8001", "");
-        var logs = new WaitingLogger();
-        await using var watch = new ConsulWatch(registry, Options("api"), logger: logs);
+        var logs = new AwaitableLogCollector();
+        await using var watch = new ConsulWatch(registry, Options("api"), logger: new FakeLogger(logs, ConsulLog.Category));
         await watch.StartAsync();
         ulong before = watch.LastIndex;
 
         await _agent.StopAsync();
-        await logs.WhenLoggedAsync(202);
+        await logs.WhenLoggedAsync(ConsulLog.EventIds.ReadFailed);
 
         Assert.NotNull(watch.LastError);
         Assert.Equal(8001, registry.SelectPeer("api").Port);
@@ -70,7 +71,7 @@ public sealed class FailureTests : IAsyncLifetime
 
         Assert.Equal(new[] { 8002 }, registry.Get("api").Clusters[0].Servers.Select(s => s.Port));
         Assert.True(watch.LastIndex < before, $"index {watch.LastIndex} after the restart, {before} before");
-        Assert.Contains(logs.Entries, e => e.Id.Id == 205);
+        Assert.Contains(logs.GetSnapshot(), e => e.Id.Id == ConsulLog.EventIds.IndexReset);
         Assert.Null(watch.LastError);
     }
 
@@ -148,8 +149,8 @@ public sealed class FailureTests : IAsyncLifetime
         using var registry = new UpstreamRegistry(new CheckupsOptions());
         var options = Options("moved", _agent.Address, second.Address);
         options.Wait = TimeSpan.FromMinutes(10);
-        var logs = new WaitingLogger();
-        await using var watch = new ConsulWatch(registry, options, logger: logs);
+        var logs = new AwaitableLogCollector();
+        await using var watch = new ConsulWatch(registry, options, logger: new FakeLogger(logs, ConsulLog.Category));
         await watch.StartAsync();
         Assert.Equal(8001, registry.SelectPeer("moved").Port);
         ulong first = watch.LastIndex;

@@ -4,8 +4,9 @@ using System.Linq;
 using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Checkups.Consul.Tests;
 
@@ -94,8 +95,8 @@ public sealed class KvPerServerTests : IClassFixture<ConsulAgent>
         await _agent.PutAsync("upstreams/sloppy/127.0.0.1:8001", """{"weight": "heavy", "max_fails": 3}""");
         await _agent.PutAsync("upstreams/sloppy/127.0.0.1:8002", "not json");
         await _agent.PutAsync("upstreams/sloppy/not-a-server", "{}");
-        var logs = new CapturingLoggerProvider();
-        await using var watch = new ConsulWatch(registry, Options("sloppy"), logger: logs.CreateLogger(ConsulLog.Category));
+        var logs = new FakeLogCollector();
+        await using var watch = new ConsulWatch(registry, Options("sloppy"), logger: new FakeLogger(logs, ConsulLog.Category));
         await watch.StartAsync();
 
         var servers = registry.Get("sloppy").Clusters[0].Servers;
@@ -103,7 +104,7 @@ public sealed class KvPerServerTests : IClassFixture<ConsulAgent>
         Assert.All(servers, s => Assert.Equal(1, s.Weight));
         Assert.Equal(3, servers[0].MaxFails);
         Assert.Equal(2, servers[1].MaxFails);
-        var warnings = logs.Entries.Where(e => e.Id.Id == 201).Select(e => e.Message).ToList();
+        var warnings = logs.GetSnapshot().Where(e => e.Id.Id == ConsulLog.EventIds.ValueWarning).Select(e => e.Message).ToList();
         Assert.Contains(warnings, w => w.Contains("upstreams/sloppy/127.0.0.1:8001", StringComparison.Ordinal) && w.Contains("'weight'", StringComparison.Ordinal));
         Assert.Contains(warnings, w => w.Contains("upstreams/sloppy/127.0.0.1:8002", StringComparison.Ordinal) && w.Contains("not JSON", StringComparison.Ordinal));
         Assert.Contains(warnings, w => w.Contains("not-a-server", StringComparison.Ordinal) && w.Contains("skipped", StringComparison.Ordinal));
@@ -114,14 +115,14 @@ public sealed class KvPerServerTests : IClassFixture<ConsulAgent>
     {
         using var registry = EmptyRegistry();
         await _agent.PutAsync("upstreams/emptied/127.0.0.1:8001", "");
-        var logs = new WaitingLogger();
-        await using var watch = new ConsulWatch(registry, Options("emptied"), logger: logs);
+        var logs = new AwaitableLogCollector();
+        await using var watch = new ConsulWatch(registry, Options("emptied"), logger: new FakeLogger(logs, ConsulLog.Category));
         await watch.StartAsync();
 
         await _agent.DeleteAsync("upstreams/emptied/127.0.0.1:8001");
-        await logs.WhenLoggedAsync(204);
+        await logs.WhenLoggedAsync(ConsulLog.EventIds.EmptyKept);
 
-        Assert.Contains(logs.Entries, e => e.Id.Id == 204);
+        Assert.Contains(logs.GetSnapshot(), e => e.Id.Id == ConsulLog.EventIds.EmptyKept);
         Assert.Equal(new[] { 8001 }, registry.Get("emptied").Clusters[0].Servers.Select(s => s.Port));
     }
 

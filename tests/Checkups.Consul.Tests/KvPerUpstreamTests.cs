@@ -5,6 +5,8 @@ using System.Text.Json;
 using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Registry;
+using Checkups.TestUtils;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Checkups.Consul.Tests;
 
@@ -65,17 +67,17 @@ public sealed class KvPerUpstreamTests : IClassFixture<ConsulAgent>
         string name = "rejects" + Math.Abs(StringComparer.Ordinal.GetHashCode(bad));
         using var registry = new UpstreamRegistry(new CheckupsOptions());
         await _agent.PutAsync("upstreams/" + name, """{"servers": [{"host": "127.0.0.1", "port": 8001}]}""");
-        var logs = new WaitingLogger();
-        await using var watch = new ConsulWatch(registry, Options(name), logger: logs);
+        var logs = new AwaitableLogCollector();
+        await using var watch = new ConsulWatch(registry, Options(name), logger: new FakeLogger(logs, ConsulLog.Category));
         await watch.StartAsync();
         long version = registry.Get(name).Version;
 
         await _agent.PutAsync("upstreams/" + name, bad);
-        await logs.WhenLoggedAsync(210);
+        await logs.WhenLoggedAsync(ConsulLog.EventIds.ValueRejected);
 
         Assert.Equal(version, registry.Get(name).Version);
         Assert.Equal(8001, registry.SelectPeer(name).Port);
-        Assert.Contains(logs.Entries, e => e.Id.Id == 210 && e.Message.Contains(reason, StringComparison.Ordinal));
+        Assert.Contains(logs.GetSnapshot(), e => e.Id.Id == ConsulLog.EventIds.ValueRejected && e.Message.Contains(reason, StringComparison.Ordinal));
         Assert.Contains(reason, watch.LastError, StringComparison.Ordinal);
 
         await Applied.AfterAsync(registry, name, () => _agent.PutAsync("upstreams/" + name, """{"servers": [{"host": "127.0.0.1", "port": 8002}]}"""));
@@ -88,12 +90,12 @@ public sealed class KvPerUpstreamTests : IClassFixture<ConsulAgent>
     {
         using var registry = new UpstreamRegistry(new CheckupsOptions());
         await _agent.PutAsync("upstreams/ranges", """{"servers": [{"host": "127.0.0.1", "port": 8001}]}""");
-        var logs = new WaitingLogger();
-        await using var watch = new ConsulWatch(registry, Options("ranges"), logger: logs);
+        var logs = new AwaitableLogCollector();
+        await using var watch = new ConsulWatch(registry, Options("ranges"), logger: new FakeLogger(logs, ConsulLog.Category));
         await watch.StartAsync();
 
         await _agent.PutAsync("upstreams/ranges", """{"servers": [{"host": "127.0.0.1", "port": 70000}]}""");
-        await logs.WhenLoggedAsync(206);
+        await logs.WhenLoggedAsync(ConsulLog.EventIds.Rejected);
 
         Assert.Equal(8001, registry.SelectPeer("ranges").Port);
         Assert.Contains("rejected", watch.LastError, StringComparison.Ordinal);

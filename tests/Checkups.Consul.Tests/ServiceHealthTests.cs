@@ -5,6 +5,7 @@ using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Registry;
 using Checkups.Status;
+using Checkups.TestUtils;
 
 namespace Checkups.Consul.Tests;
 

@@ -5,7 +5,8 @@ using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Execution;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Http.Tests;
 
@@ -37,8 +38,8 @@ public sealed class AttemptEngineParityTests
         // Every attempt fails the same way and takes one second of the clock; the try limit is above the number of
         // servers in the second case, so the call runs out of servers first.
         var tryTimeout = tryTimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
-        var executeClock = new ManualTimeProvider();
-        var handlerClock = new ManualTimeProvider();
+        var executeClock = new FakeTimeProvider();
+        var handlerClock = new FakeTimeProvider();
         using var forExecute = Registry(executeClock, tries ?? 5, tryTimeout);
         using var forHandler = Registry(handlerClock, tries ?? 5, tryTimeout);
 
@@ -63,7 +64,7 @@ public sealed class AttemptEngineParityTests
     }
 
     /// <summary>An inner handler whose every send fails as a refused connection would, one second later.</summary>
-    private sealed class FailingHandler(ManualTimeProvider clock) : HttpMessageHandler
+    private sealed class FailingHandler(FakeTimeProvider clock) : HttpMessageHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {

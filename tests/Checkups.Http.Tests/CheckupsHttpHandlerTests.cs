@@ -10,9 +10,11 @@ using Checkups.Configuration;
 using Checkups.Execution;
 using Checkups.Registry;
 using Checkups.Status;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Http.Tests;
 
@@ -259,15 +261,15 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
     [Fact]
     public async Task SendAsync_HungBackend_AttemptTimesOutAndTheNextServerAnswers()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         using var registry = Registry(time, upstream =>
         {
             upstream.Try = 2;
             upstream.Timeouts.Connect = TimeSpan.FromMilliseconds(200);
             upstream.Timeouts.Read = TimeSpan.FromMilliseconds(300);
         });
-        var logs = new CapturingLoggerProvider();
-        using var client = Client(registry, time: time, logger: logs.CreateLogger(HttpLog.Category));
+        var logs = new FakeLogCollector();
+        using var client = Client(registry, time: time, logger: new FakeLogger(logs, HttpLog.Category));
         _backends[0].Hang = true;
 
         // The first request goes to A (WRR, equal weights), which never answers; the attempt's clock runs out.
@@ -280,11 +282,11 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
 
         Assert.Equal("B", await pending);
         Assert.Equal(1, _backends[0].Requests);
-        var failed = Assert.Single(logs.Entries, entry => entry.Id.Id == 101);
+        var failed = Assert.Single(logs.GetSnapshot(), entry => entry.Id.Id == HttpLog.EventIds.AttemptFailed);
         Assert.Equal(LogLevel.Warning, failed.Level);
         Assert.Contains($"127.0.0.1:{_backends[0].Port}", failed.Message);
         Assert.Contains("within 500 ms", failed.Message);
-        Assert.Contains(logs.Entries, entry => entry.Id.Id == 102);
+        Assert.Contains(logs.GetSnapshot(), entry => entry.Id.Id == HttpLog.EventIds.Retrying);
     }
 
     [Fact]
@@ -292,7 +294,7 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
     {
         // Everything that could pile onto the hung server does at once (30 concurrent GETs, a third of them to it);
         // their attempts end at connect + read, within the try timeout, and go on to the other servers.
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         using var registry = Registry(time, upstream =>
         {
             upstream.Try = 3;
@@ -344,7 +346,7 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
     [Fact]
     public async Task SendAsync_HangingBackend_AttemptEndsWithTheTryTimeout_NotItsOwnLongerOne()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         using var registry = Registry(time, upstream =>
         {
             upstream.Try = 3;
@@ -353,8 +355,8 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
             upstream.Timeouts.Read = TimeSpan.FromSeconds(60);
             upstream.Servers[0].MaxFails = 1;
         });
-        var logs = new CapturingLoggerProvider();
-        using var client = Client(registry, time: time, logger: logs.CreateLogger(HttpLog.Category));
+        var logs = new FakeLogCollector();
+        using var client = Client(registry, time: time, logger: new FakeLogger(logs, HttpLog.Category));
         _backends[0].Hang = true;
 
         var pending = client.GetAsync("/");
@@ -367,7 +369,7 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => pending);
         var inner = Assert.IsType<TryTimeoutException>(error.InnerException);
         Assert.Equal(TimeSpan.FromSeconds(2), inner.TryTimeout);
-        Assert.Contains("the rest of the try timeout of 2000 ms", Assert.Single(logs.Entries, e => e.Id.Id == 101).Message);
+        Assert.Contains("the rest of the try timeout of 2000 ms", Assert.Single(logs.GetSnapshot(), e => e.Id.Id == HttpLog.EventIds.AttemptFailed).Message);
 
         // The timeout counted against the server: the next requests go elsewhere.
         Assert.Equal(HealthStatus.Err, registry.GetStatus().Upstreams["api"].Clusters[0].Servers[0].Status);
@@ -527,8 +529,8 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
     public async Task SendAsync_FailureStorm_RetryBudgetCapsRetries()
     {
         using var registry = Registry(upstream => upstream.Try = 3);
-        var logs = new CapturingLoggerProvider();
-        using var client = Client(registry, new CheckupsHttpOptions { RetryBudgetRatio = 0.2, RetryBudgetMinPerSecond = 0 }, logger: logs.CreateLogger(HttpLog.Category));
+        var logs = new FakeLogCollector();
+        using var client = Client(registry, new CheckupsHttpOptions { RetryBudgetRatio = 0.2, RetryBudgetMinPerSecond = 0 }, logger: new FakeLogger(logs, HttpLog.Category));
         foreach (var backend in _backends)
         {
             backend.Status = 503;
@@ -547,9 +549,9 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
         Assert.InRange(attempts, Requests + 1, Requests + (Requests / 5));
         // A request the budget did not refuse made both its retries.
         int retries = attempts - Requests;
-        int refused = logs.Entries.Count(entry => entry.Id.Id == 103);
+        int refused = logs.GetSnapshot().Count(entry => entry.Id.Id == HttpLog.EventIds.RetryBudgetExhausted);
         Assert.InRange(refused, Requests - (retries / 2), Requests);
-        Assert.Equal(Requests, logs.Entries.Count(entry => entry.Id.Id == 105));
+        Assert.Equal(Requests, logs.GetSnapshot().Count(entry => entry.Id.Id == HttpLog.EventIds.RequestFailed));
     }
 
     [Fact]

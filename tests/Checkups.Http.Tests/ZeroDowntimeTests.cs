@@ -7,9 +7,10 @@ using System.Threading;
 using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Http.Tests;
 
@@ -34,7 +35,7 @@ public sealed class ZeroDowntimeTests : IAsyncLifetime
     {
         // Passive health on a manual clock: a stopped backend is out after one failure and comes back when the test moves
         // the clock past its fail_timeout, right after starting it again.
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var options = new CheckupsOptions();
         options.Upstreams.Add("api", Upstream(heartbeat: false));
         using var registry = new UpstreamRegistry(options, time);
@@ -57,7 +58,7 @@ public sealed class ZeroDowntimeTests : IAsyncLifetime
         // The fail timeout never runs out here: a restarted server comes back only because the heartbeat finds it alive,
         // as in lua-resty-checkups. Without that, both servers restarted earlier would still be out at the third stop, and
         // the last one standing would fail its GETs.
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddCheckups(options =>

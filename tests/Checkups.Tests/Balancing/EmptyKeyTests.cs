@@ -3,7 +3,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Execution;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 
 namespace Checkups.Tests.Balancing;
 

@@ -5,13 +5,14 @@ using System.Threading.Tasks;
 using Checkups.Balancing;
 using Checkups.Configuration;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Balancing;
 
 public sealed class InFlightSelectorTests
 {
-    private static UpstreamRegistry Registry(string mode, int[] weights, ManualTimeProvider? time = null, int seed = 7)
+    private static UpstreamRegistry Registry(string mode, int[] weights, FakeTimeProvider? time = null, int seed = 7)
     {
         var upstream = new UpstreamOptions { Mode = mode };
         for (int i = 0; i < weights.Length; i++)
@@ -21,7 +22,7 @@ public sealed class InFlightSelectorTests
 
         var options = new CheckupsOptions();
         options.Upstreams.Add("api", upstream);
-        return new UpstreamRegistry(options, time ?? new ManualTimeProvider(), null, RandomSource.Seeded(seed));
+        return new UpstreamRegistry(options, time ?? new FakeTimeProvider(), null, RandomSource.Seeded(seed));
     }
 
     /// <summary>Starts calls that stay in flight until the returned gate is opened; counts the calls per port.</summary>
@@ -108,7 +109,7 @@ public sealed class InFlightSelectorTests
     [Fact]
     public async Task Fastest_DeterministicSimulation_PrefersTheFastServer()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         using var registry = Registry(BalancingModes.Fastest, new[] { 1, 1, 1 }, time);
         var latency = new Dictionary<int, TimeSpan>
         {
@@ -135,7 +136,7 @@ public sealed class InFlightSelectorTests
     [Fact]
     public async Task Fastest_FailuresCountAsSlow()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         using var registry = Registry(BalancingModes.Fastest, new[] { 1, 1 }, time);
         int failures = 0;
 
@@ -161,7 +162,7 @@ public sealed class InFlightSelectorTests
     [Fact]
     public async Task Fastest_NewServerWithoutSamples_GetsAFairChance()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         using var registry = Registry(BalancingModes.Fastest, new[] { 1, 1 }, time);
         for (int i = 0; i < 50; i++)
         {

@@ -6,9 +6,10 @@ using System.Linq;
 using System.Text.Json;
 using Checkups.Configuration;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 
 namespace Checkups.Tests.Balancing;
 
@@ -101,18 +102,19 @@ public sealed class KetamaTests
         Assert.Equal(160 * 55, ring.PointCount);
     }
 
-    [Fact]
-    public void Ring_AnyServerSet_RebuiltInAnyOrderMapsEveryKeyTheSame()
+    [Property]
+    public Property Ring_AnyServerSet_RebuiltInAnyOrderMapsEveryKeyTheSame()
     {
         var servers = Gen.Choose(1, 8).ArrayOf().Where(w => w.Length is >= 1 and <= 12)
             .Select(w => w.Select((weight, i) => ("127.0.0.1", 20000 + (i * 7), weight)).ToList());
 
-        Prop.ForAll(servers.ToArbitrary(), list =>
+        return Prop.ForAll(servers.ToArbitrary(), list =>
         {
             using var first = KetamaRegistry(list);
             using var again = KetamaRegistry(list.AsEnumerable().Reverse());
-            return Enumerable.Range(0, 300).All(i => first.SelectPeer("api", "k" + i).Port == again.SelectPeer("api", "k" + i).Port);
-        }).QuickCheckThrowOnFailure();
+            return Enumerable.Range(0, 300).All(i => first.SelectPeer("api", "k" + i).Port == again.SelectPeer("api", "k" + i).Port)
+                .Label("the ring built from the servers in reverse order maps every key to the same server");
+        });
     }
 
     [Fact]

@@ -9,9 +9,11 @@ using Checkups.Configuration;
 using Checkups.Execution;
 using Checkups.Model;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Balancing;
 
@@ -35,12 +37,12 @@ public sealed class MaglevTests
     private static int[] Mapping(UpstreamRegistry registry, int keys) =>
         Enumerable.Range(0, keys).Select(i => registry.SelectPeer("api", Key(i)).Port).ToArray();
 
-    [Fact]
-    public void Table_AnyWeights_GivesEachServerItsWeightShareOfSlots()
+    [Property]
+    public Property Table_AnyWeights_GivesEachServerItsWeightShareOfSlots()
     {
         var weights = Gen.Choose(1, 20).ArrayOf().Where(a => a.Length is >= 2 and <= 30);
 
-        Prop.ForAll(weights.ToArbitrary(), w =>
+        return Prop.ForAll(weights.ToArbitrary(), w =>
         {
             using var registry = Upstreams.Registry("api", HashUpstream(w, tableSize: 10007));
             var peers = registry.Get("api").Clusters[0].Servers;
@@ -59,12 +61,12 @@ public sealed class MaglevTests
                 // Whole rounds place exactly in proportion; only the last, partial round is uneven.
                 if (Math.Abs(counts[i] - ideal) > Math.Max(2.0, 0.01 * ideal))
                 {
-                    return false;
+                    return false.Label($"each server owns its weight share of slots (within 2 or 1 %): server {i} has {counts[i]}, ideally {ideal:F1}");
                 }
             }
 
-            return true;
-        }).QuickCheckThrowOnFailure();
+            return true.Label("each server owns its weight share of slots (within 2 or 1 %)");
+        });
     }
 
     [Fact]
@@ -78,14 +80,14 @@ public sealed class MaglevTests
         Assert.True(large >= 500_000 && MaglevTable.IsPrime(large), large.ToString(CultureInfo.InvariantCulture));
     }
 
-    [Fact]
-    public void RemovingAServer_MovesItsKeysAndFewOthers()
+    [Property]
+    public Property RemovingAServer_MovesItsKeysAndFewOthers()
     {
         // Stated bound: removing one of n servers moves at most 2% of all keys between two servers that both stay
         // (Maglev trades this small churn for even balance; the figure is measured in the bench report).
         var sizes = Gen.Choose(4, 40).SelectMany(n => Gen.Choose(0, n - 1).Select(removed => (n, removed)));
 
-        Prop.ForAll(sizes.ToArbitrary(), c =>
+        return Prop.ForAll(sizes.ToArbitrary(), c =>
         {
             var (n, removed) = c;
             using var before = Upstreams.Registry("api", HashUpstream(Enumerable.Repeat(1, n)));
@@ -97,16 +99,17 @@ public sealed class MaglevTests
             int removedPort = 9000 + removed;
             int movedBetweenSurvivors = Enumerable.Range(0, a.Length).Count(i => a[i] != removedPort && a[i] != b[i]);
             bool orphansMoved = Enumerable.Range(0, a.Length).All(i => a[i] != removedPort || b[i] != removedPort);
-            return orphansMoved && movedBetweenSurvivors <= 0.02 * a.Length;
-        }).QuickCheckThrowOnFailure();
+            return orphansMoved.Label("every key of the removed server moves")
+                .And((movedBetweenSurvivors <= 0.02 * a.Length).Label($"at most 2 % of keys move between servers that stay ({movedBetweenSurvivors} of {a.Length})"));
+        });
     }
 
-    [Fact]
-    public void UnavailableServer_ItsKeysSpreadOverAtLeastHalfTheSurvivors_AndMoveDeterministically()
+    [Property]
+    public Property UnavailableServer_ItsKeysSpreadOverAtLeastHalfTheSurvivors_AndMoveDeterministically()
     {
         var sizes = Gen.Choose(4, 30).SelectMany(n => Gen.Choose(0, n - 1).Select(down => (n, down)));
 
-        Prop.ForAll(sizes.ToArbitrary(), c =>
+        return Prop.ForAll(sizes.ToArbitrary(), c =>
         {
             var (n, down) = c;
             using var healthy = Upstreams.Registry("api", HashUpstream(Enumerable.Repeat(1, n)));
@@ -120,14 +123,17 @@ public sealed class MaglevTests
             var receivers = orphans.Select(i => b[i]).Distinct().Count();
             bool othersStay = Enumerable.Range(0, a.Length).All(i => a[i] == downPort || a[i] == b[i]);
             bool deterministic = orphans.All(i => degraded.SelectPeer("api", Key(i)).Port == b[i]);
-            return othersStay && deterministic && !b.Contains(downPort) && receivers >= (n - 1 + 1) / 2;
-        }).QuickCheckThrowOnFailure();
+            return othersStay.Label("keys of the servers that are up stay where they were")
+                .And(deterministic.Label("the down server's keys move the same way on every pick"))
+                .And((!b.Contains(downPort)).Label("no key goes to the down server"))
+                .And((receivers >= (n - 1 + 1) / 2).Label($"the down server's keys spread over at least half the others ({receivers} of {n - 1})"));
+        });
     }
 
     [Fact]
     public void SelectPeer_KeysServerErr_MovesAndReturnsWhenItRecovers()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var upstream = HashUpstream(new[] { 1, 1, 1, 1 });
         using var registry = Upstreams.Registry("api", upstream, time);
         var home = registry.SelectPeer("api", "user-42");

@@ -5,9 +5,11 @@ using Checkups.Balancing;
 using Checkups.Configuration;
 using Checkups.Model;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Balancing;
 
@@ -23,13 +25,13 @@ public sealed class PowerOfTwoChoicesTests
 
         var options = new CheckupsOptions();
         options.Upstreams.Add("api", upstream);
-        return new UpstreamRegistry(options, new ManualTimeProvider(), null, RandomSource.Seeded(11));
+        return new UpstreamRegistry(options, new FakeTimeProvider(), null, RandomSource.Seeded(11));
     }
 
-    [Fact]
-    public void AliasTable_EveryOutcome_ServersOwnExactlyTheirWeightsShare()
+    [Property]
+    public Property AliasTable_EveryOutcome_ServersOwnExactlyTheirWeightsShare()
     {
-        Prop.ForAll(
+        return Prop.ForAll(
             Gen.Choose(1, 100).ArrayOf().Where(w => w.Length is > 0 and <= 40).ToArbitrary(),
             weights =>
             {
@@ -43,8 +45,9 @@ public sealed class PowerOfTwoChoicesTests
                 }
 
                 // n × total outcomes; server k owns weight(k) × n of them: its exact share.
-                return counts.Select((c, k) => c == (long)weights[k] * peers.Length).All(ok => ok);
-            }).QuickCheckThrowOnFailure();
+                return counts.Select((c, k) => c == (long)weights[k] * peers.Length).All(ok => ok)
+                    .Label("each server owns weight × servers of the table's outcomes");
+            });
     }
 
     [Fact]

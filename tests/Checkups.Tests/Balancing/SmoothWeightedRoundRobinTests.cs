@@ -4,9 +4,11 @@ using System.Linq;
 using System.Text;
 using System.Threading.Tasks;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Balancing;
 
@@ -108,12 +110,12 @@ public sealed class SmoothWeightedRoundRobinTests
     /// (see the next test). Over 200,000 random sets of 1..50 servers weighted 1..100, checked with an independent C
     /// implementation, the worst was 1.057 picks; the bound asserted here is 1.5.
     /// </summary>
-    [Fact]
-    public void Select_AnyWeights_FullCycleGivesEachServerExactlyItsWeightAndRunningShareStaysWithinOneAndAHalfPicks()
+    [Property]
+    public Property Select_AnyWeights_FullCycleGivesEachServerExactlyItsWeightAndRunningShareStaysWithinOneAndAHalfPicks()
     {
         var weights = Gen.Choose(1, 100).ArrayOf().Where(a => a.Length is >= 1 and <= 50);
 
-        Prop.ForAll(weights.ToArbitrary(), w =>
+        return Prop.ForAll(weights.ToArbitrary(), w =>
         {
             using var registry = Upstreams.Registry("api", Upstreams.Weighted(w));
             int total = w.Sum();
@@ -126,13 +128,13 @@ public sealed class SmoothWeightedRoundRobinTests
                     double ideal = (double)pick * w[i] / total;
                     if (Math.Abs(counts[i] - ideal) >= 1.5)
                     {
-                        return false;
+                        return false.Label($"running share within 1.5 picks: server {i} had {counts[i]} after {pick} picks, ideally {ideal:F2}");
                     }
                 }
             }
 
-            return counts.SequenceEqual(w);
-        }).QuickCheckThrowOnFailure();
+            return counts.SequenceEqual(w).Label("a full cycle gives each server exactly its weight");
+        });
     }
 }
 
@@ -267,14 +269,14 @@ public sealed class SmoothWeightedRoundRobinFailureTests
     /// For any weights and any one failing server, over any window of picks the failing server gets no more than its
     /// weight share (rounded up) + 1, both with one try per call and with retries.
     /// </summary>
-    [Fact]
-    public void ExecuteAsync_AnyWeightsOneServerFailing_FailingServerNeverGetsMoreThanItsShare()
+    [Property]
+    public Property ExecuteAsync_AnyWeightsOneServerFailing_FailingServerNeverGetsMoreThanItsShare()
     {
         var cases = Gen.Choose(1, 30).ArrayOf().Where(a => a.Length is >= 1 and <= 10)
             .SelectMany(w => Gen.Choose(0, w.Length - 1).Select(f => (Weights: w, Failing: f)))
             .SelectMany(c => Gen.Elements(1, 0).Select(t => (c.Weights, c.Failing, Tries: t)));
 
-        Prop.ForAll(cases.ToArbitrary(), c =>
+        return Prop.ForAll(cases.ToArbitrary(), c =>
         {
             using var registry = Upstreams.Registry("api", Upstreams.Weighted(c.Weights));
             int total = c.Weights.Sum();
@@ -292,26 +294,26 @@ public sealed class SmoothWeightedRoundRobinFailureTests
                 {
                     if (prefix[b] - prefix[a] > Math.Ceiling((double)(b - a) * c.Weights[c.Failing] / total) + 1)
                     {
-                        return false;
+                        return false.Label($"the failing server gets at most its share + 1 of any window: {prefix[b] - prefix[a]} of attempts {a}..{b} in {attempts}");
                     }
                 }
             }
 
-            return true;
-        }).QuickCheckThrowOnFailure();
+            return true.Label("the failing server gets at most its share + 1 of any window");
+        });
     }
 
     /// <summary>
     /// The lock-free runs give exactly the sequence of the algorithm stepped pick by pick (an independent reference
     /// below), for any weights, with failures reported at any picks.
     /// </summary>
-    [Fact]
-    public void SelectPeer_AnyWeightsAndFailures_IsExactlyTheSteppedAlgorithm()
+    [Property]
+    public Property SelectPeer_AnyWeightsAndFailures_IsExactlyTheSteppedAlgorithm()
     {
         var cases = Gen.Choose(1, 12).ArrayOf().Where(a => a.Length is >= 1 and <= 8)
             .SelectMany(w => Gen.Choose(0, (2 * w.Sum()) + 5).ArrayOf().Select(f => (Weights: w, FailAt: f)));
 
-        Prop.ForAll(cases.ToArbitrary(), c =>
+        return Prop.ForAll(cases.ToArbitrary(), c =>
         {
             using var registry = Upstreams.Registry("api", Upstreams.Weighted(c.Weights));
             int picks = (3 * c.Weights.Sum()) + 6;
@@ -327,8 +329,9 @@ public sealed class SmoothWeightedRoundRobinFailureTests
                 }
             }
 
-            return text.ToString() == Reference(c.Weights, picks, c.FailAt, failing: -1);
-        }).QuickCheckThrowOnFailure();
+            string expected = Reference(c.Weights, picks, c.FailAt, failing: -1);
+            return (text.ToString() == expected).Label($"the picks are the stepped algorithm's: {text} vs {expected}");
+        });
     }
 
     /// <summary>
@@ -393,31 +396,31 @@ public sealed class SmoothWeightedRoundRobinModeTests
         return ports;
     }
 
-    [Fact]
-    public void Create_LargeCluster_IsTheScheduleAndGivesExactlyTheExactAlgorithmsSequence()
+    [Property]
+    public Property Create_LargeCluster_IsTheScheduleAndGivesExactlyTheExactAlgorithmsSequence()
     {
         var weights = Gen.Choose(1, 60).ArrayOf().Where(a => a.Length is >= 2 and <= 40);
 
-        Prop.ForAll(weights.ToArbitrary(), w =>
+        return Prop.ForAll(weights.ToArbitrary(), w =>
         {
             var (cluster, registry) = ClusterOf(w);
             using var _ = registry;
             var exact = Checkups.Balancing.SmoothWeightedRoundRobin.Create(cluster.Servers, exactBudget: long.MaxValue);
             var schedule = Checkups.Balancing.SmoothWeightedRoundRobin.Create(cluster.Servers, exactBudget: 0);
             int n = (2 * w.Sum()) + 3;
-            return exact is Checkups.Balancing.SmoothWeightedRoundRobin
-                && schedule is Checkups.Balancing.WeightedSchedule
-                && Picks(exact, n).SequenceEqual(Picks(schedule, n));
-        }).QuickCheckThrowOnFailure();
+            return (exact is Checkups.Balancing.SmoothWeightedRoundRobin).Label("an unbounded exact budget gives the exact algorithm")
+                .And((schedule is Checkups.Balancing.WeightedSchedule).Label("no exact budget gives the schedule"))
+                .And(Picks(exact, n).SequenceEqual(Picks(schedule, n)).Label("the schedule picks exactly the exact algorithm's sequence"));
+        });
     }
 
-    [Fact]
-    public void SmoothSequence_GroupedRun_MatchesThePlainRunFromAnyState()
+    [Property]
+    public Property SmoothSequence_GroupedRun_MatchesThePlainRunFromAnyState()
     {
         var cases = Gen.Choose(1, 9).ArrayOf().Where(a => a.Length is >= 33 and <= 80)
             .SelectMany(w => Gen.Choose(-50, 50).ArrayOf().Where(s => s.Length >= w.Length).Select(s => (Weights: w, Start: s)));
 
-        Prop.ForAll(cases.ToArbitrary(), c =>
+        return Prop.ForAll(cases.ToArbitrary(), c =>
         {
             int n = c.Weights.Length;
             var participants = Enumerable.Range(0, n).ToArray();
@@ -445,8 +448,9 @@ public sealed class SmoothWeightedRoundRobinModeTests
                 plainOrder[step] = best;
             }
 
-            return groupedOrder.SequenceEqual(plainOrder) && grouped.SequenceEqual(plain);
-        }).QuickCheckThrowOnFailure();
+            return groupedOrder.SequenceEqual(plainOrder).Label("the grouped run picks in the plain run's order")
+                .And(grouped.SequenceEqual(plain).Label("the grouped run ends in the plain run's state"));
+        });
     }
 
     [Fact]
@@ -487,7 +491,7 @@ public sealed class SmoothWeightedRoundRobinModeTests
     [Fact]
     public void Select_ServerErrThenRecovered_StepsOverItAndTakesItBackAtOnce()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var upstream = Upstreams.WithServers(Upstreams.Server(8001, 1, maxFails: 1, failTimeoutSeconds: 10), Upstreams.Server(8002, 2), Upstreams.Server(8003, 3));
         using var registry = Upstreams.Registry("api", upstream, time);
 
@@ -509,7 +513,7 @@ public sealed class SmoothWeightedRoundRobinModeTests
     {
         var weights = Enumerable.Range(0, 400).Select(i => 1 + (i % 50)).ToArray();
         var upstream = Upstreams.WithServers(weights.Select((w, i) => Upstreams.Server(8001 + i, w, maxFails: 1, failTimeoutSeconds: 60)).ToArray());
-        using var registry = Upstreams.Registry("api", upstream, new ManualTimeProvider());
+        using var registry = Upstreams.Registry("api", upstream, new FakeTimeProvider());
         Assert.IsType<Checkups.Balancing.WeightedSchedule>(registry.Get("api").Clusters[0].Selector);
         var err = new HashSet<int> { 8001 + 7, 8001 + 99, 8001 + 250, 8001 + 399 };
         foreach (int port in err)

@@ -3,7 +3,7 @@ using System.Collections;
 using System.Linq;
 using System.Reflection;
 using Checkups.Configuration;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 
 namespace Checkups.Tests.Configuration;
 

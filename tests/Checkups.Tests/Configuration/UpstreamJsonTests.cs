@@ -3,7 +3,7 @@ using System.Linq;
 using System.Text;
 using Checkups.Configuration;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 
 namespace Checkups.Tests.Configuration;
 

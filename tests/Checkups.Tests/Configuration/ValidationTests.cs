@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using Checkups.Configuration;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 
 namespace Checkups.Tests.Configuration;
 

@@ -3,13 +3,16 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading.Tasks;
 using Checkups.Configuration;
+using Checkups.Diagnostics;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.DependencyInjection;
 
@@ -43,7 +46,7 @@ public sealed class AddCheckupsTests
         ["Checkups:Upstreams:geo:NamedClusters:east:Servers:0:Port"] = "80",
     };
 
-    private static (IHost Host, ReplaceableConfiguration Configuration, CapturingLoggerProvider Logs) Build(
+    private static (IHost Host, ReplaceableConfiguration Configuration, FakeLogCollector Logs) Build(
         Dictionary<string, string?> values, Action<IServiceCollection>? configure = null) => CheckupsHost.Build(values, configure);
 
     [Fact]
@@ -164,7 +167,7 @@ public sealed class AddCheckupsTests
 
         Assert.Equal(version, registry.Version);
         Assert.Equal(8001, registry.Get("api").Clusters[0].Servers[0].Port);
-        var entry = Assert.Single(logs.Entries, e => e.Id.Id == 1);
+        var entry = Assert.Single(logs.GetSnapshot(), e => e.Id.Id == Log.EventIds.ConfigurationReloadRejected);
         Assert.Equal(LogLevel.Error, entry.Level);
         Assert.Contains("Checkups:Upstreams:api:Clusters:1:Servers:0:Weight must be between 1 and 1000000 (was -5)", entry.Message, StringComparison.Ordinal);
         await host.StopAsync();
@@ -181,7 +184,7 @@ public sealed class AddCheckupsTests
         configuration.Replace(new Dictionary<string, string?>(Valid) { ["Checkups:Upstreams:api:Clusters:0:Servers:0:Port"] = "eighty" });
 
         Assert.Equal(8001, registry.Get("api").Clusters[0].Servers[0].Port);
-        var entry = Assert.Single(logs.Entries, e => e.Id.Id == 1);
+        var entry = Assert.Single(logs.GetSnapshot(), e => e.Id.Id == Log.EventIds.ConfigurationReloadRejected);
         Assert.EndsWith("Checkups:Upstreams:api:Clusters:0:Servers:0:Port must be a whole number (was 'eighty')", entry.Message, StringComparison.Ordinal);
         await host.StopAsync();
     }
@@ -197,7 +200,7 @@ public sealed class AddCheckupsTests
         configuration.Replace(new Dictionary<string, string?>(Valid) { ["Checkups:Upstreams:geo:Try"] = "many" });
 
         Assert.True(registry.TryGet("geo", out _));
-        var entry = Assert.Single(logs.Entries, e => e.Id.Id == 1);
+        var entry = Assert.Single(logs.GetSnapshot(), e => e.Id.Id == Log.EventIds.ConfigurationReloadRejected);
         Assert.EndsWith("Checkups:Upstreams:geo:Try must be a whole number (was 'many')", entry.Message, StringComparison.Ordinal);
         await host.StopAsync();
     }
@@ -276,7 +279,7 @@ public sealed class AddCheckupsTests
     public async Task AddHealthProbe_CustomDelegate_IsUsedByTheHostedHeartbeat()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider());
+        builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider());
         var probed = new List<int>();
         builder.Services
             .AddCheckups(o =>

@@ -5,12 +5,14 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Checkups.Configuration;
+using Checkups.Diagnostics;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Checkups.Tests.DependencyInjection;
 
@@ -26,7 +28,7 @@ public sealed class ReloadTests
         ["Checkups:Upstreams:geo:Servers:0:Port"] = "8002",
     };
 
-    private static (IHost Host, ReplaceableConfiguration Configuration, CapturingLoggerProvider Logs) Build(
+    private static (IHost Host, ReplaceableConfiguration Configuration, FakeLogCollector Logs) Build(
         Dictionary<string, string?> values, Action<IServiceCollection>? configure = null) => CheckupsHost.Build(values, configure);
 
     private static Dictionary<string, string?> With(params (string Key, string? Value)[] changes)
@@ -72,7 +74,7 @@ public sealed class ReloadTests
         configuration.Replace(With(("Checkups:HeartbeatInterval", "00:00:09"), ("Checkups:HeartbeatConcurrency", "3"), ("Checkups:Upstreams:geo:Servers:0:Port", "0")));
 
         Assert.Equal((TimeSpan.FromSeconds(2), 64), (registry.HeartbeatInterval, registry.HeartbeatConcurrency));
-        Assert.Contains(logs.Entries, e => e.Id.Id == 1 && e.Message.Contains("Checkups:Upstreams:geo:Servers:0:Port must be between 1 and 65535 (was 0)", StringComparison.Ordinal));
+        Assert.Contains(logs.GetSnapshot(), e => e.Id.Id == Log.EventIds.ConfigurationReloadRejected && e.Message.Contains("Checkups:Upstreams:geo:Servers:0:Port must be between 1 and 65535 (was 0)", StringComparison.Ordinal));
         await host.StopAsync();
     }
 
@@ -110,7 +112,7 @@ public sealed class ReloadTests
 
         Assert.Equal(version, registry.Version);
         Assert.Equal(8001, registry.SelectPeer("api").Port);
-        Assert.Contains(logs.Entries, e => e.Id.Id == 1 && e.Message.Contains("Checkups:Upstreams:geo:Hash:BalanceFactor must be a finite number of at least 1 (was Infinity)", StringComparison.Ordinal));
+        Assert.Contains(logs.GetSnapshot(), e => e.Id.Id == Log.EventIds.ConfigurationReloadRejected && e.Message.Contains("Checkups:Upstreams:geo:Hash:BalanceFactor must be a finite number of at least 1 (was Infinity)", StringComparison.Ordinal));
         await host.StopAsync();
     }
 
@@ -128,7 +130,7 @@ public sealed class ReloadTests
         Assert.Equal(version, registry.Version);
         Assert.True(registry.TryGet("api", out _));
         Assert.True(registry.TryGet("geo", out _));
-        var entry = Assert.Single(logs.Entries, e => e.Id.Id == 9);
+        var entry = Assert.Single(logs.GetSnapshot(), e => e.Id.Id == Log.EventIds.ConfigurationSectionMissing);
         Assert.Equal(LogLevel.Warning, entry.Level);
 
         // The section coming back is applied as usual.
@@ -149,7 +151,7 @@ public sealed class ReloadTests
 
         Assert.True(registry.TryGet("api", out _));
         Assert.Equal(TimeSpan.FromSeconds(2), registry.HeartbeatInterval);
-        Assert.Single(logs.Entries, e => e.Id.Id == 9);
+        Assert.Single(logs.GetSnapshot(), e => e.Id.Id == Log.EventIds.ConfigurationSectionMissing);
         await host.StopAsync();
     }
 
@@ -182,7 +184,7 @@ public sealed class ReloadTests
 
         configuration.Replace(With(("Checkups:PreferLocalAddresses", "false")));
 
-        Assert.Contains(logs.Entries, e => e.Id.Id == 1 && e.Message.Contains("Checkups:Upstreams:near (owned by runtime):Mode local needs Checkups:LocalZone or Checkups:PreferLocalAddresses", StringComparison.Ordinal));
+        Assert.Contains(logs.GetSnapshot(), e => e.Id.Id == Log.EventIds.ConfigurationReloadRejected && e.Message.Contains("Checkups:Upstreams:near (owned by runtime):Mode local needs Checkups:LocalZone or Checkups:PreferLocalAddresses", StringComparison.Ordinal));
         Assert.Equal(BalancingModes.LocalFirst, registry.Get("near").Mode);
         await host.StopAsync();
     }
@@ -209,7 +211,7 @@ public sealed class ReloadTests
         configuration.Replace(With(("Checkups:Upstreams:api:Servers:0:Port", "8101"), ("Checkups:Upstreams:api:TryTimout", "00:00:03")));
 
         Assert.Equal(8001, registry.SelectPeer("api").Port);
-        Assert.Contains(logs.Entries, e => e.Id.Id == 1 && e.Message.Contains("Checkups:Upstreams:api:TryTimout is not a known option (did you mean TryTimeout?)", StringComparison.Ordinal));
+        Assert.Contains(logs.GetSnapshot(), e => e.Id.Id == Log.EventIds.ConfigurationReloadRejected && e.Message.Contains("Checkups:Upstreams:api:TryTimout is not a known option (did you mean TryTimeout?)", StringComparison.Ordinal));
         await host.StopAsync();
     }
 
@@ -219,7 +221,7 @@ public sealed class ReloadTests
     /// <summary>A started host whose Checkups section comes from a real JSON file watched with reloadOnChange.</summary>
     private sealed class FileHost : IDisposable
     {
-        private FileHost(IHost host, string directory, string file, CapturingLoggerProvider logs)
+        private FileHost(IHost host, string directory, string file, FakeLogCollector logs)
         {
             Host = host;
             Directory = directory;
@@ -233,7 +235,7 @@ public sealed class ReloadTests
 
         public string File { get; }
 
-        public CapturingLoggerProvider Logs { get; }
+        public FakeLogCollector Logs { get; }
 
         public UpstreamRegistry Registry => Host.Services.GetRequiredService<UpstreamRegistry>();
 
@@ -244,8 +246,8 @@ public sealed class ReloadTests
             await System.IO.File.WriteAllTextAsync(file, GoodJson);
             var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
             builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: true);
-            var logs = new CapturingLoggerProvider();
-            builder.Logging.AddProvider(logs);
+            var logs = new FakeLogCollector();
+            builder.Logging.AddProvider(new FakeLoggerProvider(logs));
             builder.Services.AddCheckups(builder.Configuration.GetSection(CheckupsOptions.SectionName));
             var host = builder.Build();
             await host.StartAsync();
@@ -260,12 +262,12 @@ public sealed class ReloadTests
         }
     }
 
-    private static List<string> Rejections(CapturingLoggerProvider logs) =>
-        logs.Entries.Where(e => e.Id.Id == 1).Select(e => e.Message).ToList();
+    private static List<string> Rejections(FakeLogCollector logs) =>
+        logs.GetSnapshot().Where(e => e.Id.Id == Log.EventIds.ConfigurationReloadRejected).Select(e => e.Message).ToList();
 
     /// <summary>Waits, bounded, for the file watcher (its own thread) to deliver what <paramref name="done"/> looks for.</summary>
-    private static void AwaitWatcher(Func<bool> done, CapturingLoggerProvider logs) =>
-        Assert.True(SpinWait.SpinUntil(done, TimeSpan.FromSeconds(60)), string.Join(Environment.NewLine, logs.Entries.Select(e => e.Message)));
+    private static void AwaitWatcher(Func<bool> done, FakeLogCollector logs) =>
+        Assert.True(SpinWait.SpinUntil(done, TimeSpan.FromSeconds(60)), string.Join(Environment.NewLine, logs.GetSnapshot().Select(e => e.Message)));
 
     [Theory]
     [InlineData("emptied")]
@@ -282,7 +284,7 @@ public sealed class ReloadTests
         string rejection = Rejections(logs)[0];
         Assert.Contains(file, rejection, StringComparison.Ordinal);
         Assert.Contains("could not be read", rejection, StringComparison.Ordinal);
-        Assert.DoesNotContain(logs.Entries, e => e.Id.Id == 9);
+        Assert.DoesNotContain(logs.GetSnapshot(), e => e.Id.Id == Log.EventIds.ConfigurationSectionMissing);
         Assert.Equal(8001, registry.SelectPeer("api").Port);
 
         await File.WriteAllTextAsync(file, NextJson);
@@ -322,7 +324,7 @@ public sealed class ReloadTests
         using var fixture = await FileHost.StartAsync();
 
         File.Delete(fixture.File);
-        AwaitWatcher(() => fixture.Logs.Entries.Any(e => e.Id.Id == 9), fixture.Logs);
+        AwaitWatcher(() => fixture.Logs.GetSnapshot().Any(e => e.Id.Id == Log.EventIds.ConfigurationSectionMissing), fixture.Logs);
 
         Assert.Equal(8001, fixture.Registry.SelectPeer("api").Port);
         Assert.Empty(Rejections(fixture.Logs));

@@ -5,7 +5,7 @@ using Checkups.Configuration;
 using Checkups.Execution;
 using Checkups.Model;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 
 namespace Checkups.Tests.Execution;
 

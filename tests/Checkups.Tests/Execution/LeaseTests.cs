@@ -5,13 +5,14 @@ using Checkups.Execution;
 using Checkups.Model;
 using Checkups.Registry;
 using Checkups.Status;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Execution;
 
 public sealed class LeaseTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     private UpstreamRegistry Registry(string mode, params ServerOptions[] servers)
     {

@@ -7,13 +7,14 @@ using Checkups.Configuration;
 using Checkups.Execution;
 using Checkups.Model;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Execution;
 
 public sealed class TryLoopTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     private static ServerOptions S(int port, int maxFails = 0) => Upstreams.Server(port, maxFails: maxFails);
 

@@ -7,14 +7,15 @@ using Checkups.Configuration;
 using Checkups.Execution;
 using Checkups.Model;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Execution;
 
 /// <summary>The attempt engine, driven step by step as a caller that owns its I/O drives it.</summary>
 public sealed class UpstreamCallTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     private UpstreamRegistry Registry(Action<UpstreamOptions>? configure = null, int servers = 3)
     {

@@ -3,6 +3,7 @@ using System.Text;
 using Checkups.Hashing;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 
 namespace Checkups.Tests.Hashing;
 

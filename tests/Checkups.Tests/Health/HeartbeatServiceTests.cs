@@ -12,25 +12,43 @@ using Checkups.Health.Heartbeat;
 using Checkups.Health.Probes;
 using Checkups.Registry;
 using Checkups.Status;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Health;
 
 public sealed class HeartbeatServiceTests : IDisposable
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly ScriptedProbe _probe = new();
-    private readonly TestMeterFactory _meters = new();
+
+    // A meter factory of this test's own: its meters carry it as their scope, so a collector scoped to it hears only what
+    // this test's instances record, however many other tests use the Checkups meter in parallel.
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly IMeterFactory _meters;
     private readonly CheckupsMetrics _metrics;
 
-    public HeartbeatServiceTests() => _metrics = new CheckupsMetrics(_meters);
+    public HeartbeatServiceTests()
+    {
+        _meters = _services.GetRequiredService<IMeterFactory>();
+        _metrics = new CheckupsMetrics(_meters);
+    }
 
     public void Dispose()
     {
         _metrics.Dispose();
-        _meters.Dispose();
+        _services.Dispose();
     }
+
+    private MetricCollector<T> Collect<T>(string instrument)
+        where T : struct => new(_meters, CheckupsMetrics.MeterName, instrument);
+
+    /// <summary>The tag <paramref name="tag"/> of each measurement of <paramref name="collector"/>, in order.</summary>
+    private static IEnumerable<string?> Tags<T>(MetricCollector<T> collector, string tag)
+        where T : struct => collector.GetMeasurementSnapshot().Select(m => m.Tags.TryGetValue(tag, out var value) ? value as string : null);
 
     private UpstreamOptions Upstream(int servers, int sensibility = 1, bool isProtected = true)
     {
@@ -255,7 +273,7 @@ public sealed class HeartbeatServiceTests : IDisposable
     [Fact]
     public async Task Protected_RoundAfterRound_StaysUnstableWithoutFlapping()
     {
-        using var recorder = new MetricRecorder(_meters);
+        using var statusChanges = Collect<long>("checkups.heartbeat.status_changes");
         _probe.Verdicts[8001] = () => ProbeResult.Failure("refused");
         _probe.Verdicts[8002] = () => ProbeResult.Failure("refused");
         var (registry, service) = Start(Upstream(2));
@@ -269,7 +287,7 @@ public sealed class HeartbeatServiceTests : IDisposable
             Assert.Equal(8001, registry.SelectPeer("api").Port);
         }
 
-        Assert.Equal(new[] { "err", "unstable" }, recorder.Tags("checkups.heartbeat.status_changes", "checkups.status").Order());
+        Assert.Equal(new[] { "err", "unstable" }, Tags(statusChanges, "checkups.status").Order());
     }
 
     [Fact]
@@ -488,7 +506,8 @@ public sealed class HeartbeatServiceTests : IDisposable
     [Fact]
     public async Task Metrics_StatusChangesAndDurationsAreRecorded()
     {
-        using var recorder = new MetricRecorder(_meters);
+        using var statusChanges = Collect<long>("checkups.heartbeat.status_changes");
+        using var probeDurations = Collect<double>("checkups.heartbeat.probe.duration");
         _probe.Verdicts[8001] = () => ProbeResult.Failure("refused");
         var (registry, service) = Start(Upstream(2));
         using var _ = registry;
@@ -498,7 +517,7 @@ public sealed class HeartbeatServiceTests : IDisposable
         _probe.Verdicts[8001] = () => ProbeResult.Ok();
         await service.RunRoundAsync(CancellationToken.None);
 
-        Assert.Equal(new[] { "err", "ok" }, recorder.Tags("checkups.heartbeat.status_changes", "checkups.status"));
-        Assert.Equal(4, recorder.Count("checkups.heartbeat.probe.duration"));
+        Assert.Equal(new[] { "err", "ok" }, Tags(statusChanges, "checkups.status"));
+        Assert.Equal(4, probeDurations.GetMeasurementSnapshot().Count);
     }
 }

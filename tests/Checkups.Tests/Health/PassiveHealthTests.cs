@@ -2,13 +2,14 @@ using System;
 using System.Linq;
 using Checkups.Registry;
 using Checkups.Status;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Health;
 
 public sealed class PassiveHealthTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     private UpstreamRegistry TwoServers(int maxFails, double failTimeoutSeconds = 10) =>
         Upstreams.Registry(

@@ -4,7 +4,7 @@ using System.Text;
 using Checkups.Configuration;
 using Checkups.Model;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 
 namespace Checkups.Tests.Model;
 

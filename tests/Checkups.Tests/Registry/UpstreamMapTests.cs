@@ -4,20 +4,21 @@ using System.Globalization;
 using System.Linq;
 using Checkups.Model;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 
 namespace Checkups.Tests.Registry;
 
 public sealed class UpstreamMapTests
 {
-    [Fact]
-    public void With_AnySequenceOfChanges_ReadsLikeADictionary_BeforeAndAfterCompaction()
+    [Property]
+    public Property With_AnySequenceOfChanges_ReadsLikeADictionary_BeforeAndAfterCompaction()
     {
         // Each step: (name index, remove?) over 12 names, so names are added, replaced, removed and added again.
         var steps = Gen.Zip(Gen.Choose(0, 11), Gen.Elements(true, false, false)).ArrayOf().Where(a => a.Length <= 60);
-        Prop.ForAll(steps.ToArbitrary(), changes =>
+        return Prop.ForAll(steps.ToArbitrary(), changes =>
         {
             using var registry = Upstreams.Registry("seed", Upstreams.WithServers(Upstreams.Server(8001)));
             var template = registry.Get("seed");
@@ -41,8 +42,11 @@ public sealed class UpstreamMapTests
                 }
             }
 
-            return Same(map, expected) && Same(map.Compacted(), expected) && !map.Compacted().HasOverlay;
-        }).QuickCheckThrowOnFailure();
+            var compacted = map.Compacted();
+            return Same(map, expected).Label("the map reads like a dictionary given the same changes")
+                .And(Same(compacted, expected).Label("compacted, it reads the same"))
+                .And((!compacted.HasOverlay).Label("compacted, it has no overlay left"));
+        });
     }
 
     [Fact]

@@ -7,13 +7,14 @@ using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Registry;
 using Checkups.Status;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Registry;
 
 public sealed class UpstreamRegistryTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     [Fact]
     public void Update_NewUpstream_AddsItAndBumpsVersion()

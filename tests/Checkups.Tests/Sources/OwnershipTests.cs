@@ -4,16 +4,19 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Checkups.Configuration;
+using Checkups.Diagnostics;
 using Checkups.Registry;
 using Checkups.Sources;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Sources;
 
 public sealed class OwnershipTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     /// <summary>A source whose content a test replaces; each replacement fires the previous snapshot's token.</summary>
     private sealed class TestSource(string name) : IUpstreamSource
@@ -92,10 +95,10 @@ public sealed class OwnershipTests
     [Fact]
     public void AddSource_LaterSnapshotClaimingAnotherOwnersUpstream_IsRejectedWholeAndLogged()
     {
-        var logs = new CapturingLoggerProvider();
+        var logs = new FakeLogCollector();
         var options = new CheckupsOptions();
         options.Upstreams.Add("api", Upstreams.WithServers(Upstreams.Server(8001)));
-        using var registry = new UpstreamRegistry(options, _time, Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<UpstreamRegistry>(new Microsoft.Extensions.Logging.LoggerFactory(new[] { logs })));
+        using var registry = new UpstreamRegistry(options, _time, new FakeLogger<UpstreamRegistry>(logs));
         var source = new TestSource("consul");
         source.Set(("images", Upstreams.WithServers(Upstreams.Server(7001))));
         using var subscription = registry.AddSource(source);
@@ -106,7 +109,7 @@ public sealed class OwnershipTests
         Assert.Equal(version, registry.Version);
         Assert.Equal(7001, registry.SelectPeer("images").Port);
         Assert.Equal(8001, registry.SelectPeer("api").Port);
-        var entry = Assert.Single(logs.Entries, e => e.Id.Id == 10);
+        var entry = Assert.Single(logs.GetSnapshot(), e => e.Id.Id == Log.EventIds.SourceChangeRejected);
         Assert.Contains("consul:Upstreams:api is owned by source 'runtime'; source 'consul' cannot change it", entry.Message, StringComparison.Ordinal);
     }
 

@@ -1,15 +1,16 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Threading;
-using Checkups.Sources;
-using Checkups.Status;
-using Microsoft.Extensions.Primitives;
 using System.Text.Json;
+using System.Threading;
 using Checkups.Configuration;
 using Checkups.Execution;
 using Checkups.Registry;
-using Checkups.Tests.TestUtilities;
+using Checkups.Sources;
+using Checkups.Status;
+using Checkups.TestUtils;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Status;
 
@@ -18,7 +19,7 @@ public sealed class CheckupsStatusTests
     [Fact]
     public void ToJson_TwoLevels_WritesSeedShapeWithEveryField()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var upstream = Upstreams.WithLevels(
             new[] { Upstreams.Server(8001, weight: 3, maxFails: 1, failTimeoutSeconds: 30), Upstreams.Server(8002) },
             new[] { Upstreams.Server(9001) });
@@ -143,7 +144,7 @@ public sealed class CheckupsStatusTests
     public void GetStatus_AttachedSources_ListsEachWithItsUpstreamsAndReportedState()
     {
         var options = new CheckupsOptions();
-        using var registry = new UpstreamRegistry(options, new ManualTimeProvider());
+        using var registry = new UpstreamRegistry(options, new FakeTimeProvider());
         var at = new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
         var reporting = new ReportingSource("feed", "api", new SourceStatus(at, "timed out", new Dictionary<string, string> { ["last_index"] = "42" }));
         var silent = new FixedSource("plain", "web");

@@ -1,5 +1,6 @@
 using System;
 using System.Threading.Tasks;
+using Checkups.TestUtils;
 
 namespace Checkups.Tests.TestUtilities;
 

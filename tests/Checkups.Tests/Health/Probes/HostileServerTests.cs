@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.Metrics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -7,7 +8,8 @@ using Checkups.Diagnostics;
 using Checkups.Health.Heartbeat;
 using Checkups.Health.Probes;
 using Checkups.Status;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Checkups.Tests.Health.Probes;
 
@@ -44,8 +46,8 @@ public sealed class HostileServerTests
         var probe = ProbeOf(type);
         var upstream = Probing.Upstream(type, server.Port, timeout: TimeSpan.FromMilliseconds(300));
         using var registry = Upstreams.Registry("probed", upstream, TimeProvider.System);
-        using var meters = new TestMeterFactory();
-        using var metrics = new CheckupsMetrics(meters);
+        using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var metrics = new CheckupsMetrics(meters.GetRequiredService<IMeterFactory>());
         using var service = new HeartbeatService(registry, new[] { probe }, TimeProvider.System, metrics);
 
         for (int round = 0; round < 3; round++)

@@ -3,7 +3,8 @@ using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Health.Probes;
 using Checkups.Status;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Health.Probes;
 
@@ -68,7 +69,7 @@ public sealed class HttpProbeTests : IAsyncLifetime
     [Fact]
     public async Task Round_HangingEndpoint_TimesOutAtTheConnectTimeout()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var upstream = Probing.Upstream("http", _backend.Port, h => h.Http.Path = "/hang", TimeSpan.FromSeconds(4));
 
         var status = await Probing.RoundAsync(_probe, upstream, time, whileRunning: () => time.Advance(TimeSpan.FromSeconds(4)));

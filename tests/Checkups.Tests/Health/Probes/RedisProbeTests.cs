@@ -1,7 +1,7 @@
 using System.Threading.Tasks;
 using Checkups.Health.Probes;
 using Checkups.Status;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
 
 namespace Checkups.Tests.Health.Probes;
 

@@ -5,7 +5,8 @@ using System.Net.Sockets;
 using System.Threading.Tasks;
 using Checkups.Health.Probes;
 using Checkups.Status;
-using Checkups.Tests.TestUtilities;
+using Checkups.TestUtils;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Tests.Health.Probes;
 
@@ -58,7 +59,7 @@ public sealed class TcpProbeTests
             }
 
             Assert.True(full, "the accept queue never filled");
-            var time = new ManualTimeProvider();
+            var time = new FakeTimeProvider();
 
             var status = await Probing.RoundAsync(
                 new TcpProbe(),

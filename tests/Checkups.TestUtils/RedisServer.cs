@@ -4,7 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Threading.Tasks;
 
-namespace Checkups.Tests.TestUtilities;
+namespace Checkups.TestUtils;
 
 /// <summary>A private redis-server on 127.0.0.1 and a free port, with its own data directory; stopped by PID.</summary>
 public sealed class RedisServer : IAsyncDisposable

@@ -4,8 +4,9 @@ using System.Linq;
 using Checkups.Configuration;
 using Checkups.Registry;
 using Checkups.Status;
+using Microsoft.Extensions.Time.Testing;
 
-namespace Checkups.Tests.TestUtilities;
+namespace Checkups.TestUtils;
 
 /// <summary>Short ways to build options in tests.</summary>
 public static class Upstreams
@@ -56,6 +57,6 @@ public static class Upstreams
     {
         var options = new CheckupsOptions();
         options.Upstreams.Add(name, upstream);
-        return new UpstreamRegistry(options, time ?? new ManualTimeProvider());
+        return new UpstreamRegistry(options, time ?? new FakeTimeProvider());
     }
 }

@@ -3,11 +3,12 @@ using System.Globalization;
 using System.IO;
 using System.Threading.Tasks;
 
-namespace Checkups.Tests.TestUtilities;
+namespace Checkups.TestUtils;
 
 /// <summary>
 /// A private MariaDB server on 127.0.0.1 and a free port, initialised in a temporary data directory (root over the socket
-/// only, and a user <c>probe</c>/<c>probe-secret</c> for TCP logins); stopped by PID. Shared by the tests of a collection.
+/// only, and a user <c>probe</c>/<c>probe-secret</c> for TCP logins); stopped by PID. Shared by the tests of a collection
+/// (xunit wants the collection's definition in the tests' own assembly).
 /// </summary>
 public sealed class MariaDbServer : IAsyncLifetime
 {
@@ -73,10 +74,4 @@ public sealed class MariaDbServer : IAsyncLifetime
             Directory.Delete(_directory, recursive: true);
         }
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class MariaDbFixtureDefinition : ICollectionFixture<MariaDbServer>
-{
-    public const string Name = "MariaDB";
 }

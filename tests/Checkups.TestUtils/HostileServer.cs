@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Checkups.Tests.TestUtilities;
+namespace Checkups.TestUtils;
 
 /// <summary>How a <see cref="HostileServer"/> treats each connection.</summary>
 public enum Hostility

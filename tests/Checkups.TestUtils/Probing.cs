@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.Metrics;
 using System.Threading;
 using System.Threading.Tasks;
 using Checkups.Configuration;
@@ -6,8 +7,10 @@ using Checkups.Diagnostics;
 using Checkups.Health.Heartbeat;
 using Checkups.Health.Probes;
 using Checkups.Registry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
-namespace Checkups.Tests.TestUtilities;
+namespace Checkups.TestUtils;
 
 /// <summary>Runs one probe against one server the way the heartbeat does (timeouts on the given clock).</summary>
 public static class Probing
@@ -33,12 +36,12 @@ public static class Probing
     }
 
     /// <summary>Runs a heartbeat round over one upstream and returns the server's reported status.</summary>
-    public static async Task<Checkups.Status.ServerStatus> RoundAsync(IHealthProbe probe, UpstreamOptions upstream, ManualTimeProvider? time = null, Action? whileRunning = null)
+    public static async Task<Checkups.Status.ServerStatus> RoundAsync(IHealthProbe probe, UpstreamOptions upstream, FakeTimeProvider? time = null, Action? whileRunning = null)
     {
-        var clock = time ?? new ManualTimeProvider();
+        var clock = time ?? new FakeTimeProvider();
         using var registry = Upstreams.Registry("probed", upstream, clock);
-        using var meters = new TestMeterFactory();
-        using var metrics = new CheckupsMetrics(meters);
+        using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var metrics = new CheckupsMetrics(meters.GetRequiredService<IMeterFactory>());
         using var service = new HeartbeatService(registry, new[] { probe }, clock, metrics);
         var round = service.RunRoundAsync(CancellationToken.None);
         whileRunning?.Invoke();

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Checkups.Tests.TestUtilities;
+namespace Checkups.TestUtils;
 
 /// <summary>A real Kestrel server on 127.0.0.1 and a free port, with endpoints a health check meets in the wild.</summary>
 public sealed class KestrelBackend : IAsyncDisposable

@@ -8,7 +8,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Tasks;
 
-namespace Checkups.Tests.TestUtilities;
+namespace Checkups.TestUtils;
 
 /// <summary>
 /// A server process a test starts (redis-server, mariadbd…): its output is kept, readiness is awaited on an output line

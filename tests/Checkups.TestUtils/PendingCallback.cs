@@ -5,7 +5,7 @@ using System.Threading.Tasks.Sources;
 using Checkups.Model;
 using Checkups.Registry;
 
-namespace Checkups.Tests.TestUtilities;
+namespace Checkups.TestUtils;
 
 /// <summary>
 /// A try-loop callback that completes after the call has returned, from a reusable source, so it allocates nothing

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using Microsoft.Extensions.Configuration;
 
-namespace Checkups.Tests.TestUtilities;
+namespace Checkups.TestUtils;
 
 /// <summary>A configuration source whose whole content a test replaces, raising a reload as a file provider would.</summary>
 public sealed class ReplaceableConfiguration : ConfigurationProvider, IConfigurationSource

@@ -6,16 +6,15 @@ using System.Net.Http;
 using System.Net.Http.Json;
 using System.Text;
 using System.Threading.Tasks;
-using Checkups.Tests.TestUtilities;
 
-namespace Checkups.Consul.Tests;
+namespace Checkups.TestUtils;
 
 /// <summary>
 /// A real Consul agent (<c>consul agent -dev</c>, in memory) bound to 127.0.0.1 on free ports, started for the tests
 /// and stopped by its PID. The binary comes from <c>CHECKUPS_CONSUL</c> or the <c>.tools/consul</c> folder that
 /// <c>./test.sh</c> fills from Debian bullseye's consul package.
 /// </summary>
-public partial class ConsulAgent
+public class ConsulAgent : IAsyncLifetime
 {
     private ServerProcess? _process;
     private string? _directory;

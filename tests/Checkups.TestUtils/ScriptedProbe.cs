@@ -4,7 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Checkups.Health.Probes;
 
-namespace Checkups.Tests.TestUtilities;
+namespace Checkups.TestUtils;
 
 /// <summary>A probe whose verdict per port the test sets; it counts calls and can be made to wait for a gate.</summary>
 public sealed class ScriptedProbe : IHealthProbe

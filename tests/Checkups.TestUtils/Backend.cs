@@ -13,7 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Checkups.Http.Tests;
+namespace Checkups.TestUtils;
 
 /// <summary>
 /// A real Kestrel server on 127.0.0.1 that answers with its name (and echoes a request body), or with a chosen status,
