@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Checkups.Balancing;
+using Checkups.Execution;
 using Checkups.Configuration;
 using Checkups.Model;
 using Checkups.Registry;
@@ -9,15 +10,36 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Checkups.Benchmarks;
 
-/// <summary>Deterministic simulations in virtual time: every draw is seeded, every clock is virtual.</summary>
+/// <summary>
+/// Deterministic simulations in virtual time: every draw is seeded, every clock is virtual. Calls go through the public
+/// path a caller uses, leases (<c>AcquireLease</c> … <c>Complete</c>), so calls in flight, latency and passive health
+/// are counted exactly as for real traffic.
+/// </summary>
 internal static class Simulations
 {
+    /// <summary>The servers' behaviour in a run.</summary>
+    public enum Scenario
+    {
+        /// <summary>Every server answers in ~167 ms (±5 % jitter): the baseline.</summary>
+        AllFast,
+
+        /// <summary>
+        /// Linkerd's published setup: one of the 11 servers turned to 2 s for 30 s of the 60 s run.
+        /// </summary>
+        SlowPeriod,
+
+        /// <summary>
+        /// A harsher fleet: one server ten times slower than the others for the whole run, and another whose calls stall
+        /// for 5 s once in a thousand (its p99.9).
+        /// </summary>
+        SlowAndStalling,
+    }
+
     /// <summary>
-    /// Linkerd's published setup: 11 servers answering in ~167 ms (±5 % jitter), one of them turned to 2 s for 30 s of a
-    /// 60 s run, requests at a fixed 1,000 per second. Returns the p99 latency with the slow period over the p99 of the
-    /// same run with every server fast.
+    /// 11 servers, requests at a fixed 1,000 per second for 60 s: the p99 latency in <paramref name="scenario"/> over the
+    /// p99 of the same run with every server fast.
     /// </summary>
-    public static double P99Ratio(string mode) => P99(mode, withSlowServer: true) / P99(mode, withSlowServer: false);
+    public static double P99Ratio(string mode, Scenario scenario = Scenario.SlowAndStalling) => P99(mode, scenario) / P99(mode, Scenario.AllFast);
 
     /// <summary>Share of picks that stay in the caller's zone (3 zones of 10 servers) when <paramref name="localHealthyPercent"/> % of the local ones are up.</summary>
     public static double LocalShare(int localHealthyPercent)
@@ -54,7 +76,7 @@ internal static class Simulations
     /// <summary>The p99 latency (ms) of each second of the slow-server run, for the chart of p99 over time.</summary>
     public static double[] P99PerSecond(string mode)
     {
-        var calls = Run(mode, withSlowServer: true);
+        var calls = Run(mode, Scenario.SlowPeriod);
         return calls
             .GroupBy(c => c.Arrival / TimeSpan.TicksPerSecond)
             .OrderBy(g => g.Key)
@@ -66,21 +88,22 @@ internal static class Simulations
             .ToArray();
     }
 
-    private static double P99(string mode, bool withSlowServer)
+    private static double P99(string mode, Scenario scenario)
     {
-        var latencies = Run(mode, withSlowServer).Select(c => c.Latency).ToList();
+        var latencies = Run(mode, scenario).Select(c => c.Latency).ToList();
         latencies.Sort();
         return latencies[(int)(latencies.Count * 0.99)];
     }
 
     /// <summary>Every call of the run: when it arrived and how long it took (ticks).</summary>
-    private static List<(long Arrival, long Latency)> Run(string mode, bool withSlowServer)
+    private static List<(long Arrival, long Latency)> Run(string mode, Scenario scenario)
     {
         const int Servers = 11;
         const int RatePerSecond = 1_000;
         const int Seconds = 60;
         var slowFrom = TimeSpan.FromSeconds(15).Ticks;
         var slowUntil = TimeSpan.FromSeconds(45).Ticks;
+        var fast = TimeSpan.FromMilliseconds(167).Ticks;
 
         var upstream = new UpstreamOptions { Mode = mode };
         for (int i = 0; i < Servers; i++)
@@ -94,9 +117,9 @@ internal static class Simulations
         var clock = new FakeTimeProvider();
         var start = clock.GetUtcNow();
         using var registry = new UpstreamRegistry(options, clock, null, RandomSource.Seeded(3));
-        var selector = registry.Get("sim").Clusters[0].Selector;
         var jitter = new Random(17);
-        var completions = new PriorityQueue<(Server Server, long Started), long>();
+        var stalls = new Random(23);
+        var completions = new PriorityQueue<(UpstreamLease Lease, long Latency), long>();
         var latencies = new List<(long Arrival, long Latency)>(RatePerSecond * Seconds);
         long interval = TimeSpan.TicksPerSecond / RatePerSecond;
 
@@ -106,33 +129,35 @@ internal static class Simulations
             {
                 completions.Dequeue();
                 clock.SetUtcNow(start + TimeSpan.FromTicks(at));
-                Complete(selector, done.Server, done.Started, at);
+                done.Lease.Complete(LeaseOutcome.Success, TimeSpan.FromTicks(done.Latency));
             }
 
             clock.SetUtcNow(start + TimeSpan.FromTicks(arrival));
-            var context = default(SelectionContext);
-            var peer = selector.Pick(ref context)!;
-            if (selector.ObservesCalls)
+            var lease = registry.AcquireLease("sim");
+            int port = lease.Server.Port;
+            long latency = (long)(fast * (0.95 + (0.1 * jitter.NextDouble())));
+            if (scenario == Scenario.SlowPeriod && port == 10000 && arrival >= slowFrom && arrival < slowUntil)
             {
-                selector.OnStarted(peer);
+                latency = TimeSpan.FromSeconds(2).Ticks;
+            }
+            else if (scenario == Scenario.SlowAndStalling && port == 10000)
+            {
+                latency *= 10;
+            }
+            else if (scenario == Scenario.SlowAndStalling && port == 10001 && stalls.Next(1000) == 0)
+            {
+                latency = TimeSpan.FromSeconds(5).Ticks;
             }
 
-            bool slow = withSlowServer && peer.Port == 10000 && arrival >= slowFrom && arrival < slowUntil;
-            long latency = slow
-                ? TimeSpan.FromSeconds(2).Ticks
-                : (long)(TimeSpan.FromMilliseconds(167).Ticks * (0.95 + (0.1 * jitter.NextDouble())));
             latencies.Add((arrival, latency));
-            completions.Enqueue((peer, arrival), arrival + latency);
+            completions.Enqueue((lease, latency), arrival + latency);
+        }
+
+        while (completions.TryDequeue(out var done, out _))
+        {
+            done.Lease.Complete(LeaseOutcome.Success, TimeSpan.FromTicks(done.Latency));
         }
 
         return latencies;
-    }
-
-    private static void Complete(ServerSelector selector, Server peer, long started, long at)
-    {
-        if (selector.ObservesCalls)
-        {
-            selector.OnCompleted(peer, new CallOutcome(false, at - started, started: true));
-        }
     }
 }
