@@ -5,42 +5,31 @@ namespace Checkups.Execution;
 
 /// <summary>
 /// The one object pool of the package (leases' guards, calls, attempt timers): a few slots taken and given back by
-/// compare-and-swap, and, for pools that are one per process, one object cached per thread, so that a call taken and
-/// given back on the same thread costs no interlocked operation. A pool that is full drops what is given back.
+/// compare-and-swap. A pool that is full drops what is given back. The pooled types that are taken on every call (a
+/// lease's guard, a call) also keep one object per thread in a thread-static field of their own, in front of the pool,
+/// so a call taken and given back on one thread costs no interlocked operation (a thread-static field of a generic type
+/// costs a lookup per access, which is why that cache is not here).
 /// </summary>
 /// <typeparam name="T">The pooled type.</typeparam>
 internal sealed class ObjectPool<T>
     where T : class
 {
-    // One per closed type: only the pool made with a thread cache uses it (see the constructor).
-    [ThreadStatic]
-    private static T? t_cached;
-
     private readonly Func<T> _create;
     private readonly Func<T, bool>? _reset;
     private readonly T?[] _slots;
-    private readonly bool _threadCache;
 
     /// <summary>Initializes a pool.</summary>
     /// <param name="create">Makes a new object when the pool is empty.</param>
     /// <param name="reset">Readies an object given back; <see langword="false"/> drops it (it is disposed if it can be).</param>
-    /// <param name="threadCache">Whether to keep one object per thread: only for the one pool of its type in the process.</param>
-    public ObjectPool(Func<T> create, Func<T, bool>? reset = null, bool threadCache = false)
+    public ObjectPool(Func<T> create, Func<T, bool>? reset = null)
     {
         _create = create;
         _reset = reset;
-        _threadCache = threadCache;
         _slots = new T?[Math.Max(16, Environment.ProcessorCount * 4)];
     }
 
     public T Rent()
     {
-        if (_threadCache && t_cached is { } cached)
-        {
-            t_cached = null;
-            return cached;
-        }
-
         int start = Environment.CurrentManagedThreadId % _slots.Length;
         for (int i = 0; i < _slots.Length; i++)
         {
@@ -59,12 +48,6 @@ internal sealed class ObjectPool<T>
         if (_reset is not null && !_reset(item))
         {
             (item as IDisposable)?.Dispose();
-            return;
-        }
-
-        if (_threadCache && t_cached is null)
-        {
-            t_cached = item;
             return;
         }
 

@@ -55,27 +55,31 @@ internal sealed class TryLoop
     {
         var isFailure = GetClassifier<TResult>(options);
         cancellationToken.ThrowIfCancellationRequested();
-        var call = UpstreamCall.Begin(this, upstream, hashKey, CallSettings.From(options));
-        if (!call.TryNext(out var lease))
+        var settings = CallSettings.From(options);
+
+        // The engine's first attempt, without a call object: a call is adopted only when the first attempt does not succeed
+        // at once, so a call that does allocates and pools nothing. The paths that adopt one are methods of their own, so
+        // this one keeps a small frame (inlined, they made it a kilobyte to clear on every call).
+        var server = UpstreamCall.First(this, upstream, hashKey, settings, out var first);
+        if (server is null)
         {
-            throw Ended(call, null);
+            throw NoServer(upstream, hashKey, settings);
         }
 
         ValueTask<TResult> pending;
         try
         {
-            pending = callback(lease.Server, state, cancellationToken);
+            pending = callback(server, state, cancellationToken);
         }
         catch (Exception ex)
         {
             if (IsCallerCancellation(ex, cancellationToken))
             {
-                lease.Complete(LeaseOutcome.Cancelled);
-                call.Dispose();
+                Complete(first.Upstream, first.Cluster!, server, first.Started, LeaseOutcome.Cancelled, null);
                 throw;
             }
 
-            return ContinueAsync(call, lease, state, callback, isFailure, default, Threw, ex, cancellationToken);
+            return Adopted(ref first, hashKey, settings, state, callback, isFailure, default, Threw, ex, cancellationToken);
         }
 
         if (pending.IsCompletedSuccessfully)
@@ -89,21 +93,47 @@ internal sealed class TryLoop
             catch (Exception ex)
             {
                 // A classifier that throws makes the attempt a failure, as on the asynchronous path.
-                return ContinueAsync(call, lease, state, callback, isFailure, default, Threw, ex, cancellationToken);
+                return Adopted(ref first, hashKey, settings, state, callback, isFailure, default, Threw, ex, cancellationToken);
             }
 
             if (!failedResult)
             {
-                lease.Complete(LeaseOutcome.Success);
-                call.Dispose();
+                Complete(first.Upstream, first.Cluster!, server, first.Started, LeaseOutcome.Success, null);
                 return new ValueTask<TResult>(result);
             }
 
             // The result was consumed above; hand the copy on, not the ValueTask a second time.
-            return ContinueAsync(call, lease, state, callback, isFailure, new ValueTask<TResult>(result), FailedResult, null, cancellationToken);
+            return Adopted(ref first, hashKey, settings, state, callback, isFailure, new ValueTask<TResult>(result), FailedResult, null, cancellationToken);
         }
 
-        return ContinueAsync(call, lease, state, callback, isFailure, pending, Pending, null, cancellationToken);
+        return Adopted(ref first, hashKey, settings, state, callback, isFailure, pending, Pending, null, cancellationToken);
+    }
+
+    /// <summary>The error of a call that found no selectable server, built by the engine.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private UpstreamCallException NoServer(Upstream upstream, string? hashKey, in CallSettings settings)
+    {
+        var call = UpstreamCall.Begin(this, upstream, hashKey, settings);
+        call.TryNext(out _);
+        return Ended(call, null);
+    }
+
+    /// <summary>The first attempt did not succeed at once: a call adopts it, and the rest runs on the engine.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<TResult> Adopted<TState, TResult>(
+        ref UpstreamCall.FirstAttempt first,
+        string? hashKey,
+        in CallSettings settings,
+        TState state,
+        Func<Server, TState, CancellationToken, ValueTask<TResult>> callback,
+        Func<TResult, bool>? isFailure,
+        ValueTask<TResult> pending,
+        int outcome,
+        Exception? error,
+        CancellationToken cancellationToken)
+    {
+        var call = UpstreamCall.Adopt(this, first, hashKey, settings, out var lease);
+        return ContinueAsync(call, lease, state, callback, isFailure, pending, outcome, error, cancellationToken);
     }
 
     /// <summary>Reports one attempt's outcome to the server's health and to the selector of its cluster.</summary>

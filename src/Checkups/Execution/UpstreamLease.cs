@@ -93,15 +93,23 @@ public readonly struct UpstreamLease
     private void Finish(LeaseOutcome outcome, TimeSpan? elapsed, Exception? error)
     {
         var token = _token;
+        if (token is UpstreamCall.CallToken call)
+        {
+            // A call's lease belongs to the one flow that runs the call, which completes it before asking for the next: the
+            // call's own state tells a second completion, so no interlocked operation is needed here.
+            if (token.Generation != _generation)
+            {
+                throw new InvalidOperationException($"The lease of server {ToString()} was already completed.");
+            }
+
+            token.Generation = _generation + 1;
+            call.Call.Completed(outcome, elapsed, error);
+            return;
+        }
+
         if (token is null || Interlocked.CompareExchange(ref token.Generation, _generation + 1, _generation) != _generation)
         {
             throw new InvalidOperationException($"The lease of server {ToString()} was already completed.");
-        }
-
-        if (token is UpstreamCall.CallToken call)
-        {
-            call.Call.Completed(outcome, elapsed, error);
-            return;
         }
 
         LeaseToken.Return(token);
@@ -116,11 +124,34 @@ public readonly struct UpstreamLease
 /// </summary>
 internal class LeaseToken
 {
-    private static readonly ObjectPool<LeaseToken> Pool = new(static () => new LeaseToken(), threadCache: true);
+    private static readonly ObjectPool<LeaseToken> Pool = new(static () => new LeaseToken());
+
+    // One per thread in front of the pool: a lease acquired and completed on one thread costs no interlocked operation.
+    [ThreadStatic]
+    private static LeaseToken? t_cached;
 
     public int Generation;
 
-    public static LeaseToken Rent() => Pool.Rent();
+    public static LeaseToken Rent()
+    {
+        var cached = t_cached;
+        if (cached is not null)
+        {
+            t_cached = null;
+            return cached;
+        }
 
-    public static void Return(LeaseToken token) => Pool.Return(token);
+        return Pool.Rent();
+    }
+
+    public static void Return(LeaseToken token)
+    {
+        if (t_cached is null)
+        {
+            t_cached = token;
+            return;
+        }
+
+        Pool.Return(token);
+    }
 }
