@@ -26,7 +26,7 @@ internal sealed class ServerHealth
     private long _windowStart;
     private DateTimeOffset _errUntilUtc;
     private DateTimeOffset _lastModified;
-    private string? _errMessage;
+    private int _errFails;
     private int _inFlight;
     private long _recentLatency;
 
@@ -273,9 +273,8 @@ internal sealed class ServerHealth
             var nowUtc = _time.GetUtcNow();
             _errUntilUtc = AddSaturated(nowUtc, peer.FailTimeout);
             _lastModified = nowUtc;
-            _errMessage = string.Create(
-                System.Globalization.CultureInfo.InvariantCulture,
-                $"{_fails} failure{(_fails == 1 ? string.Empty : "s")} within {(peer.FailTimeout == TimeSpan.MaxValue ? "an unlimited fail timeout" : peer.FailTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "s")}");
+            // The message is written when a status is read: marking a server err allocates nothing.
+            _errFails = _fails;
             Volatile.Write(ref _errUntil, Math.Max(1, now + failTicks));
             _gate.SelectableChanged();
             return true;
@@ -331,7 +330,9 @@ internal sealed class ServerHealth
             else if (IsPassiveErr(ref now))
             {
                 status = HealthStatus.Err;
-                message = _errMessage;
+                message = string.Create(
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    $"{_errFails} failure{(_errFails == 1 ? string.Empty : "s")} within {(peer.FailTimeout == TimeSpan.MaxValue ? "an unlimited fail timeout" : peer.FailTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "s")}");
             }
             else if (_activeStatus is HealthStatus.Err or HealthStatus.Unstable)
             {
