@@ -42,6 +42,7 @@ public sealed class PackageTests
                 using var archive = ZipFile.OpenRead(nupkg);
                 var names = archive.Entries.Select(e => e.FullName).ToList();
                 Assert.Contains("README.md", names);
+                Assert.Contains("LICENSE", names);
                 Assert.Contains($"lib/net8.0/{package}.xml", names);
                 Assert.Contains($"lib/net10.0/{package}.dll", names);
                 using var nuspec = archive.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
@@ -51,6 +52,9 @@ public sealed class PackageTests
                 Assert.Equal("README.md", Value("readme"));
                 Assert.False(string.IsNullOrWhiteSpace(Value("description")), package + " has no description");
                 Assert.Contains("checkups", Value("tags"), StringComparison.Ordinal);
+                var repository = metadata.Elements().Single(e => e.Name.LocalName == "repository");
+                Assert.Equal("git", repository.Attribute("type")?.Value);
+                Assert.Matches("^[0-9a-f]{40}$", repository.Attribute("commit")?.Value ?? string.Empty);
             }
 
             string app = Path.Combine(work.FullName, "app");
