@@ -13,7 +13,7 @@ internal static class Fixtures
 
     /// <summary>A synchronously completing callback, passed as static state so the call allocates nothing.</summary>
     public static readonly System.Func<Server, int, CancellationToken, ValueTask<int>> Echo =
-        static (peer, state, _) => new ValueTask<int>(peer.Port + state);
+        static (server, state, _) => new ValueTask<int>(server.Port + state);
 
     /// <summary>One try-loop call with <see cref="Echo"/>; it must complete synchronously, which is what is measured.</summary>
     public static int ExecuteSynchronously(UpstreamRegistry registry)

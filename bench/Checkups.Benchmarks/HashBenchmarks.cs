@@ -42,7 +42,7 @@ public class HashLookupBenchmarks
 public class MaglevBuildBenchmarks
 {
     private UpstreamRegistry _registry = null!;
-    private ImmutableArray<Server> _peers;
+    private ImmutableArray<Server> _servers;
 
     [Params(100, 1000)]
     public int Servers { get; set; }
@@ -51,12 +51,12 @@ public class MaglevBuildBenchmarks
     public void Setup()
     {
         _registry = Placement.Registry(Placement.Servers(Servers), HashAlgorithms.Maglev);
-        _peers = _registry.Get(Placement.Upstream).Clusters[0].Servers;
+        _servers = _registry.Get(Placement.Upstream).Clusters[0].Servers;
     }
 
     [GlobalCleanup]
     public void Cleanup() => _registry.Dispose();
 
     [Benchmark]
-    public int Build() => MaglevTable.Build(_peers, MaglevTable.SizeFor(Servers)).Length;
+    public int Build() => MaglevTable.Build(_servers, MaglevTable.SizeFor(Servers)).Length;
 }

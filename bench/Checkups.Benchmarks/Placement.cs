@@ -109,16 +109,16 @@ internal static class Placement
     }
 
     /// <summary>How long building the Maglev table for <paramref name="servers"/> equal servers takes, best of several, in ms.</summary>
-    public static double BuildMilliseconds(int servers)
+    public static double BuildMilliseconds(int count)
     {
-        using var registry = Registry(Servers(servers), HashAlgorithms.Maglev);
-        var peers = registry.Get(Upstream).Clusters[0].Servers;
-        int size = MaglevTable.SizeFor(servers);
+        using var registry = Registry(Servers(count), HashAlgorithms.Maglev);
+        var servers = registry.Get(Upstream).Clusters[0].Servers;
+        int size = MaglevTable.SizeFor(count);
         double best = double.MaxValue;
         for (int round = 0; round < 7; round++)
         {
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            MaglevTable.Build(peers, size);
+            MaglevTable.Build(servers, size);
             best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
 

@@ -30,9 +30,9 @@ public static class Probing
     {
         using var registry = Upstreams.Registry("probed", upstream, TimeProvider.System);
         var snapshot = registry.Get("probed");
-        var peer = snapshot.Clusters[0].Servers[0];
+        var server = snapshot.Clusters[0].Servers[0];
         using var timeout = new CancellationTokenSource(snapshot.Timeouts.Connect);
-        return await probe.ProbeAsync(new ProbeContext(snapshot, peer, snapshot.Source.Heartbeat, snapshot.Timeouts.Connect), timeout.Token);
+        return await probe.ProbeAsync(new ProbeContext(snapshot, server, snapshot.Source.Heartbeat, snapshot.Timeouts.Connect), timeout.Token);
     }
 
     /// <summary>Runs a heartbeat round over one upstream and returns the server's reported status.</summary>

@@ -11,34 +11,34 @@ internal static class Candidates
     public const int StackLimit = 256;
 
     /// <summary>Writes the indexes of the usable servers into <paramref name="into"/>; returns how many, and their total weight.</summary>
-    public static int Collect(Server[] peers, ref SelectionContext context, Span<int> into, out long totalWeight)
+    public static int Collect(Server[] servers, ref SelectionContext context, Span<int> into, out long totalWeight)
     {
         bool anyTried = !context.Tried.IsEmpty;
         long now = 0;
         int count = 0;
         totalWeight = 0;
-        for (int i = 0; i < peers.Length; i++)
+        for (int i = 0; i < servers.Length; i++)
         {
-            var peer = peers[i];
-            if ((anyTried && context.Tried.Contains(peer.Index)) || !ServerHealth.IsSelectable(peer, ref now))
+            var server = servers[i];
+            if ((anyTried && context.Tried.Contains(server.Index)) || !ServerHealth.IsSelectable(server, ref now))
             {
                 continue;
             }
 
             into[count++] = i;
-            totalWeight += peer.Weight;
+            totalWeight += server.Weight;
         }
 
         return count;
     }
 
     /// <summary>Draws one candidate with probability proportional to its weight; returns its position in <paramref name="candidates"/>.</summary>
-    public static int DrawWeighted(Server[] peers, ReadOnlySpan<int> candidates, long totalWeight, RandomSource random)
+    public static int DrawWeighted(Server[] servers, ReadOnlySpan<int> candidates, long totalWeight, RandomSource random)
     {
         long target = random.NextInt64(totalWeight);
         for (int k = 0; k < candidates.Length; k++)
         {
-            target -= peers[candidates[k]].Weight;
+            target -= servers[candidates[k]].Weight;
             if (target < 0)
             {
                 return k;
@@ -52,10 +52,10 @@ internal static class Candidates
     /// Draws two different candidates, each with probability proportional to weight (the second among the rest).
     /// Needs at least two candidates.
     /// </summary>
-    public static (int First, int Second) DrawTwo(Server[] peers, ReadOnlySpan<int> candidates, long totalWeight, RandomSource random)
+    public static (int First, int Second) DrawTwo(Server[] servers, ReadOnlySpan<int> candidates, long totalWeight, RandomSource random)
     {
-        int first = DrawWeighted(peers, candidates, totalWeight, random);
-        long rest = totalWeight - peers[candidates[first]].Weight;
+        int first = DrawWeighted(servers, candidates, totalWeight, random);
+        long rest = totalWeight - servers[candidates[first]].Weight;
         long target = random.NextInt64(rest);
         for (int k = 0; k < candidates.Length; k++)
         {
@@ -64,7 +64,7 @@ internal static class Candidates
                 continue;
             }
 
-            target -= peers[candidates[k]].Weight;
+            target -= servers[candidates[k]].Weight;
             if (target < 0)
             {
                 return (candidates[first], candidates[k]);

@@ -16,15 +16,15 @@ namespace Checkups.Balancing;
 /// </summary>
 internal sealed class FastestResponse : InFlightSelector
 {
-    private readonly Server[] _peers;
+    private readonly Server[] _servers;
     private readonly TimeProvider _time;
     private readonly RandomSource _random;
     private readonly double _decay;
     private readonly double _failurePenalty;
 
-    public FastestResponse(ImmutableArray<Server> peers, FastestResponseOptions options, BalancingEnvironment environment)
+    public FastestResponse(ImmutableArray<Server> servers, FastestResponseOptions options, BalancingEnvironment environment)
     {
-        _peers = peers.ToArray();
+        _servers = servers.ToArray();
         _time = environment.Time;
         _random = environment.Random;
         _decay = options.DecayTime.TotalSeconds * _time.TimestampFrequency;
@@ -34,10 +34,10 @@ internal sealed class FastestResponse : InFlightSelector
     public override Server? Pick(ref SelectionContext context)
     {
         // Above the stack limit the buffer is rented, so a pick allocates nothing at any cluster size.
-        int[]? rented = _peers.Length <= Candidates.StackLimit ? null : ArrayPool<int>.Shared.Rent(_peers.Length);
+        int[]? rented = _servers.Length <= Candidates.StackLimit ? null : ArrayPool<int>.Shared.Rent(_servers.Length);
         try
         {
-            Span<int> candidates = rented is null ? stackalloc int[_peers.Length] : rented;
+            Span<int> candidates = rented is null ? stackalloc int[_servers.Length] : rented;
             return Pick(ref context, candidates);
         }
         finally
@@ -51,16 +51,16 @@ internal sealed class FastestResponse : InFlightSelector
 
     private Server? Pick(ref SelectionContext context, Span<int> candidates)
     {
-        int count = Candidates.Collect(_peers, ref context, candidates, out long totalWeight);
+        int count = Candidates.Collect(_servers, ref context, candidates, out long totalWeight);
         if (count <= 1)
         {
-            return count == 0 ? null : _peers[candidates[0]];
+            return count == 0 ? null : _servers[candidates[0]];
         }
 
         candidates = candidates[..count];
-        var (first, second) = Candidates.DrawTwo(_peers, candidates, totalWeight, _random);
-        var a = _peers[first];
-        var b = _peers[second];
+        var (first, second) = Candidates.DrawTwo(_servers, candidates, totalWeight, _random);
+        var a = _servers[first];
+        var b = _servers[second];
         long now = _time.GetTimestamp();
         double unsampled = -1;
         double costA = Cost(a, now, candidates, ref unsampled);
@@ -73,7 +73,7 @@ internal sealed class FastestResponse : InFlightSelector
         return b.Health.InFlight < a.Health.InFlight ? b : a;
     }
 
-    protected override void OnCallCompleted(Server peer, in CallOutcome outcome)
+    protected override void OnCallCompleted(Server server, in CallOutcome outcome)
     {
         if (!outcome.Started && !outcome.Failed)
         {
@@ -87,12 +87,12 @@ internal sealed class FastestResponse : InFlightSelector
             sample = Math.Max(sample, _failurePenalty);
         }
 
-        peer.Health.Latency.Observe(_time.GetTimestamp(), sample, _decay);
+        server.Health.Latency.Observe(_time.GetTimestamp(), sample, _decay);
     }
 
-    private double Cost(Server peer, long now, ReadOnlySpan<int> candidates, ref double unsampled)
+    private double Cost(Server server, long now, ReadOnlySpan<int> candidates, ref double unsampled)
     {
-        if (!peer.Health.Latency.TryRead(now, _decay, out double latency))
+        if (!server.Health.Latency.TryRead(now, _decay, out double latency))
         {
             if (unsampled < 0)
             {
@@ -102,7 +102,7 @@ internal sealed class FastestResponse : InFlightSelector
             latency = unsampled;
         }
 
-        return latency * (peer.Health.InFlight + 1);
+        return latency * (server.Health.InFlight + 1);
     }
 
     private double AverageOfSampled(long now, ReadOnlySpan<int> candidates)
@@ -111,7 +111,7 @@ internal sealed class FastestResponse : InFlightSelector
         int sampled = 0;
         foreach (int index in candidates)
         {
-            if (_peers[index].Health.Latency.TryRead(now, _decay, out double latency))
+            if (_servers[index].Health.Latency.TryRead(now, _decay, out double latency))
             {
                 sum += latency;
                 sampled++;

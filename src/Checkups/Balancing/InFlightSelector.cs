@@ -20,32 +20,32 @@ internal abstract class InFlightSelector : ServerSelector
     /// <summary>Gets the calls in flight that this selector started.</summary>
     protected int ClusterInFlight => Volatile.Read(ref _inFlight);
 
-    public override void OnStarted(Server peer)
+    public override void OnStarted(Server server)
     {
         Interlocked.Increment(ref _inFlight);
     }
 
-    public sealed override void OnCompleted(Server peer, in CallOutcome outcome)
+    public sealed override void OnCompleted(Server server, in CallOutcome outcome)
     {
         if (outcome.Started)
         {
             Interlocked.Decrement(ref _inFlight);
-            OnReleased(peer);
+            OnReleased(server);
         }
 
         if (!outcome.Cancelled)
         {
-            OnCallCompleted(peer, outcome);
+            OnCallCompleted(server, outcome);
         }
     }
 
     /// <summary>Told when a call this selector counted has ended, however it ended (cancelled too).</summary>
-    protected virtual void OnReleased(Server peer)
+    protected virtual void OnReleased(Server server)
     {
     }
 
     /// <summary>Told of a call that completed or failed (not of cancelled ones).</summary>
-    protected virtual void OnCallCompleted(Server peer, in CallOutcome outcome)
+    protected virtual void OnCallCompleted(Server server, in CallOutcome outcome)
     {
     }
 }

@@ -27,16 +27,16 @@ internal sealed class KetamaSelector : ServerSelector
     /// <summary>Points nginx tries before falling back to round robin.</summary>
     internal const int PointsTried = 21;
 
-    private readonly Server[] _peers;
+    private readonly Server[] _servers;
     private readonly uint[] _points;
     private readonly int[] _owners;
     private readonly ServerSelector _fallback;
 
-    public KetamaSelector(ImmutableArray<Server> peers)
+    public KetamaSelector(ImmutableArray<Server> servers)
     {
-        _peers = peers.ToArray();
-        (_points, _owners) = BuildRing(_peers);
-        _fallback = SmoothWeightedRoundRobin.Create(peers);
+        _servers = servers.ToArray();
+        (_points, _owners) = BuildRing(_servers);
+        _fallback = SmoothWeightedRoundRobin.Create(servers);
     }
 
     internal int PointCount => _points.Length;
@@ -52,17 +52,17 @@ internal sealed class KetamaSelector : ServerSelector
         long now = 0;
         for (int tries = 0; tries < PointsTried; tries++)
         {
-            var peer = _peers[_owners[(index + tries) % _points.Length]];
-            if (!context.Tried.Contains(peer.Index) && ServerHealth.IsSelectable(peer, ref now))
+            var server = _servers[_owners[(index + tries) % _points.Length]];
+            if (!context.Tried.Contains(server.Index) && ServerHealth.IsSelectable(server, ref now))
             {
-                return peer;
+                return server;
             }
         }
 
         return _fallback.Pick(ref context);
     }
 
-    public override void OnCompleted(Server peer, in CallOutcome outcome) => _fallback.OnCompleted(peer, outcome);
+    public override void OnCompleted(Server server, in CallOutcome outcome) => _fallback.OnCompleted(server, outcome);
 
     private int FirstPointAtOrAbove(uint hash)
     {
@@ -84,22 +84,22 @@ internal sealed class KetamaSelector : ServerSelector
         return low == _points.Length ? 0 : low;
     }
 
-    private static (uint[] Points, int[] Owners) BuildRing(Server[] peers)
+    private static (uint[] Points, int[] Owners) BuildRing(Server[] servers)
     {
         long count = 0;
-        foreach (var peer in peers)
+        foreach (var server in servers)
         {
-            count += (long)peer.Weight * PointsPerWeight;
+            count += (long)server.Weight * PointsPerWeight;
         }
 
         var hashes = new uint[count];
         var order = new long[count];
         int n = 0;
-        for (int i = 0; i < peers.Length; i++)
+        for (int i = 0; i < servers.Length; i++)
         {
             // The text the configuration wrote, as nginx hashes its server line: not the canonical key. nginx's points are
             // CRC-32 of the host, a zero byte, the port and the previous point's hash (little-endian), 160 per weight unit.
-            string key = peers[i].WrittenAddress;
+            string key = servers[i].WrittenAddress;
             int colon = key.LastIndexOf(':');
             int hostLength = Encoding.UTF8.GetByteCount(key.AsSpan(0, colon));
             int portLength = Encoding.UTF8.GetByteCount(key.AsSpan(colon + 1));
@@ -108,7 +108,7 @@ internal sealed class KetamaSelector : ServerSelector
             Encoding.UTF8.GetBytes(key.AsSpan(colon + 1), point.AsSpan(hostLength + 1));
             var previous = point.AsSpan(hostLength + 1 + portLength);
             uint previousHash = 0;
-            for (int j = 0; j < peers[i].Weight * PointsPerWeight; j++)
+            for (int j = 0; j < servers[i].Weight * PointsPerWeight; j++)
             {
                 BinaryPrimitives.WriteUInt32LittleEndian(previous, previousHash);
                 uint hash = StableHash.Crc32(point);

@@ -12,28 +12,28 @@ namespace Checkups.Balancing;
 /// </summary>
 internal sealed class LeastRequests : InFlightSelector
 {
-    private readonly Server[] _peers;
+    private readonly Server[] _servers;
     private int _rotation;
 
-    public LeastRequests(ImmutableArray<Server> peers) => _peers = peers.ToArray();
+    public LeastRequests(ImmutableArray<Server> servers) => _servers = servers.ToArray();
 
     public override Server? Pick(ref SelectionContext context)
     {
-        Span<int> candidates = _peers.Length <= Candidates.StackLimit ? stackalloc int[_peers.Length] : new int[_peers.Length];
-        int count = Candidates.Collect(_peers, ref context, candidates, out _);
+        Span<int> candidates = _servers.Length <= Candidates.StackLimit ? stackalloc int[_servers.Length] : new int[_servers.Length];
+        int count = Candidates.Collect(_servers, ref context, candidates, out _);
         if (count == 0)
         {
             return null;
         }
 
         int start = (int)((uint)Interlocked.Increment(ref _rotation) % (uint)count);
-        var best = _peers[candidates[start]];
+        var best = _servers[candidates[start]];
         for (int k = 1; k < count; k++)
         {
-            var peer = _peers[candidates[(start + k) % count]];
-            if (Candidates.LessLoaded(peer, best))
+            var server = _servers[candidates[(start + k) % count]];
+            if (Candidates.LessLoaded(server, best))
             {
-                best = peer;
+                best = server;
             }
         }
 

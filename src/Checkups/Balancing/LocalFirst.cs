@@ -18,7 +18,7 @@ namespace Checkups.Balancing;
 /// </summary>
 internal sealed class LocalFirst : ServerSelector
 {
-    private readonly Server[] _peers;
+    private readonly Server[] _servers;
     private readonly bool[] _local;
     private readonly int _zones;
     private readonly long _localWeight;
@@ -28,28 +28,28 @@ internal sealed class LocalFirst : ServerSelector
     private readonly ServerSelector _remoteSet;
     private readonly ServerSelector _all;
 
-    public LocalFirst(ImmutableArray<Server> peers, double panicThreshold, BalancingEnvironment environment)
+    public LocalFirst(ImmutableArray<Server> servers, double panicThreshold, BalancingEnvironment environment)
     {
-        _peers = peers.ToArray();
-        _local = new bool[_peers.Length];
+        _servers = servers.ToArray();
+        _local = new bool[_servers.Length];
         _panicThreshold = panicThreshold;
         _random = environment.Random;
         var zones = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var local = ImmutableArray.CreateBuilder<Server>();
         var remote = ImmutableArray.CreateBuilder<Server>();
-        for (int i = 0; i < _peers.Length; i++)
+        for (int i = 0; i < _servers.Length; i++)
         {
-            var peer = _peers[i];
-            _local[i] = IsLocal(peer, environment.Locality);
-            zones.Add(peer.Zone ?? (_local[i] ? "\0local" : "\0remote"));
-            (_local[i] ? local : remote).Add(peer);
-            _localWeight += _local[i] ? peer.Weight : 0;
+            var server = _servers[i];
+            _local[i] = IsLocal(server, environment.Locality);
+            zones.Add(server.Zone ?? (_local[i] ? "\0local" : "\0remote"));
+            (_local[i] ? local : remote).Add(server);
+            _localWeight += _local[i] ? server.Weight : 0;
         }
 
         _zones = Math.Max(zones.Count, 1);
         _localSet = SmoothWeightedRoundRobin.Create(local.ToImmutable());
         _remoteSet = SmoothWeightedRoundRobin.Create(remote.ToImmutable());
-        _all = SmoothWeightedRoundRobin.Create(peers);
+        _all = SmoothWeightedRoundRobin.Create(servers);
     }
 
     public override Server? Pick(ref SelectionContext context)
@@ -58,16 +58,16 @@ internal sealed class LocalFirst : ServerSelector
         long allHealthy = 0;
         bool anyTried = !context.Tried.IsEmpty;
         long now = 0;
-        for (int i = 0; i < _peers.Length; i++)
+        for (int i = 0; i < _servers.Length; i++)
         {
-            var peer = _peers[i];
-            if ((anyTried && context.Tried.Contains(peer.Index)) || !ServerHealth.IsSelectable(peer, ref now))
+            var server = _servers[i];
+            if ((anyTried && context.Tried.Contains(server.Index)) || !ServerHealth.IsSelectable(server, ref now))
             {
                 continue;
             }
 
-            allHealthy += peer.Weight;
-            localHealthy += _local[i] ? peer.Weight : 0;
+            allHealthy += server.Weight;
+            localHealthy += _local[i] ? server.Weight : 0;
         }
 
         if (localHealthy == 0 || localHealthy < _panicThreshold * _localWeight)
@@ -82,13 +82,13 @@ internal sealed class LocalFirst : ServerSelector
             : _remoteSet.Pick(ref context) ?? _localSet.Pick(ref context);
     }
 
-    public override void OnCompleted(Server peer, in CallOutcome outcome)
+    public override void OnCompleted(Server server, in CallOutcome outcome)
     {
-        (_local[peer.Index] ? _localSet : _remoteSet).OnCompleted(peer, outcome);
-        _all.OnCompleted(peer, outcome);
+        (_local[server.Index] ? _localSet : _remoteSet).OnCompleted(server, outcome);
+        _all.OnCompleted(server, outcome);
     }
 
-    private static bool IsLocal(Server peer, Configuration.Locality locality) =>
-        (locality.Zone is not null && string.Equals(peer.Zone, locality.Zone, StringComparison.OrdinalIgnoreCase))
-        || (locality.PreferLocalAddresses && LocalAddresses.Contains(peer.Host));
+    private static bool IsLocal(Server server, Configuration.Locality locality) =>
+        (locality.Zone is not null && string.Equals(server.Zone, locality.Zone, StringComparison.OrdinalIgnoreCase))
+        || (locality.PreferLocalAddresses && LocalAddresses.Contains(server.Host));
 }

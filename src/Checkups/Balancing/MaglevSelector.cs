@@ -28,20 +28,20 @@ internal sealed class MaglevSelector : InFlightSelector
 
     private const ulong ProbeStep = 0x9E3779B97F4A7C15UL;
 
-    private readonly Server[] _peers;
+    private readonly Server[] _servers;
     private readonly MaglevTable _table;
     private readonly double _balanceFactor;
     private readonly ServerSelector _withoutKey;
     private readonly int[] _loads;
 
-    public MaglevSelector(ImmutableArray<Server> peers, int? tableSize, double? balanceFactor)
+    public MaglevSelector(ImmutableArray<Server> servers, int? tableSize, double? balanceFactor)
         : base(observesCalls: balanceFactor > 0)
     {
-        _peers = peers.ToArray();
-        _table = MaglevTable.Build(_peers, tableSize ?? MaglevTable.SizeFor(_peers.Length));
+        _servers = servers.ToArray();
+        _table = MaglevTable.Build(_servers, tableSize ?? MaglevTable.SizeFor(_servers.Length));
         _balanceFactor = balanceFactor ?? 0;
-        _withoutKey = SmoothWeightedRoundRobin.Create(peers);
-        _loads = new int[_peers.Length];
+        _withoutKey = SmoothWeightedRoundRobin.Create(servers);
+        _loads = new int[_servers.Length];
     }
 
     public override Server? Pick(ref SelectionContext context)
@@ -59,56 +59,56 @@ internal sealed class MaglevSelector : InFlightSelector
             return bounded;
         }
 
-        var peer = _peers[_table[slot]];
-        if (Usable(peer, ref context, ref now))
+        var server = _servers[_table[slot]];
+        if (Usable(server, ref context, ref now))
         {
-            return peer;
+            return server;
         }
 
         for (ulong probe = 1; probe <= Probes; probe++)
         {
-            peer = _peers[_table[_table.SlotOf(StableHash.Mix(hash + (probe * ProbeStep)))]];
-            if (Usable(peer, ref context, ref now))
+            server = _servers[_table[_table.SlotOf(StableHash.Mix(hash + (probe * ProbeStep)))]];
+            if (Usable(server, ref context, ref now))
             {
-                return peer;
+                return server;
             }
         }
 
         // Nearly everything is unusable: take the first usable server from a key-dependent start.
-        int start = (int)(hash % (ulong)_peers.Length);
-        for (int i = 0; i < _peers.Length; i++)
+        int start = (int)(hash % (ulong)_servers.Length);
+        for (int i = 0; i < _servers.Length; i++)
         {
-            peer = _peers[(start + i) % _peers.Length];
-            if (Usable(peer, ref context, ref now))
+            server = _servers[(start + i) % _servers.Length];
+            if (Usable(server, ref context, ref now))
             {
-                return peer;
+                return server;
             }
         }
 
         return null;
     }
 
-    public override void OnStarted(Server peer)
+    public override void OnStarted(Server server)
     {
-        base.OnStarted(peer);
-        Interlocked.Increment(ref _loads[peer.Index]);
+        base.OnStarted(server);
+        Interlocked.Increment(ref _loads[server.Index]);
     }
 
-    protected override void OnReleased(Server peer) => Interlocked.Decrement(ref _loads[peer.Index]);
+    protected override void OnReleased(Server server) => Interlocked.Decrement(ref _loads[server.Index]);
 
-    protected override void OnCallCompleted(Server peer, in CallOutcome outcome) => _withoutKey.OnCompleted(peer, outcome);
+    protected override void OnCallCompleted(Server server, in CallOutcome outcome) => _withoutKey.OnCompleted(server, outcome);
 
     private Server? SelectUnderBound(int slot, ref SelectionContext context, ref long now)
     {
         // HAProxy's rule with the new call counted: no server may carry more than ceil(factor × (in flight + 1) / servers).
-        int cap = (int)Math.Ceiling(_balanceFactor * (ClusterInFlight + 1) / _peers.Length);
-        int walk = Math.Min(_table.Length, _peers.Length * WalkSlotsPerServer);
+        int cap = (int)Math.Ceiling(_balanceFactor * (ClusterInFlight + 1) / _servers.Length);
+        int walk = Math.Min(_table.Length, _servers.Length * WalkSlotsPerServer);
         for (int step = 0; step < walk; step++)
         {
-            var peer = _peers[_table[slot]];
-            if (Volatile.Read(ref _loads[peer.Index]) < cap && Usable(peer, ref context, ref now))
+            var server = _servers[_table[slot]];
+            if (Volatile.Read(ref _loads[server.Index]) < cap && Usable(server, ref context, ref now))
             {
-                return peer;
+                return server;
             }
 
             if (++slot == _table.Length)
@@ -120,6 +120,6 @@ internal sealed class MaglevSelector : InFlightSelector
         return null;
     }
 
-    private static bool Usable(Server peer, ref SelectionContext context, ref long now) =>
-        !context.Tried.Contains(peer.Index) && ServerHealth.IsSelectable(peer, ref now);
+    private static bool Usable(Server server, ref SelectionContext context, ref long now) =>
+        !context.Tried.Contains(server.Index) && ServerHealth.IsSelectable(server, ref now);
 }

@@ -62,12 +62,12 @@ internal sealed class MaglevTable
     /// <summary>Maps a key hash onto a slot.</summary>
     public int SlotOf(ulong hash) => (int)(((hash >> 32) * (ulong)(uint)_slots.Length) >> 32);
 
-    public static MaglevTable Build(IReadOnlyList<Server> peers, int size)
+    public static MaglevTable Build(IReadOnlyList<Server> servers, int size)
     {
-        int n = peers.Count;
+        int n = servers.Count;
         if (n > MaxServers)
         {
-            throw new ArgumentOutOfRangeException(nameof(peers), n, "A Maglev table names at most 65535 servers.");
+            throw new ArgumentOutOfRangeException(nameof(servers), n, "A Maglev table names at most 65535 servers.");
         }
 
         // 16-bit slots halve the table (256 KiB at the default size): the build's random probes and the lookups stay in cache.
@@ -80,10 +80,10 @@ internal sealed class MaglevTable
         long maxWeight = 1;
         for (int i = 0; i < n; i++)
         {
-            var key = peers[i].Key.AsSpan();
+            var key = servers[i].Key.AsSpan();
             position[i] = (long)(StableHash.XxHash64(key, OffsetSeed) % (ulong)size);
             skip[i] = (long)(StableHash.XxHash64(key, SkipSeed) % (ulong)(size - 1)) + 1;
-            weight[i] = peers[i].Weight;
+            weight[i] = servers[i].Weight;
             maxWeight = Math.Max(maxWeight, weight[i]);
         }
 

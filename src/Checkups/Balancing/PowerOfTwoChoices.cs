@@ -17,7 +17,7 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
     /// <summary>Draws for each of the two choices before gathering the usable servers instead.</summary>
     internal const int Redraws = 8;
 
-    private readonly Server[] _peers;
+    private readonly Server[] _servers;
 
     // What a pick compares, by position, so that it reads two servers' health and nothing else of theirs: at 10,000
     // servers a server's own memory is not in cache.
@@ -28,14 +28,14 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
     private readonly WeightedAliasTable _table;
     private int _picks;
 
-    public PowerOfTwoChoices(ImmutableArray<Server> peers, BalancingEnvironment environment)
+    public PowerOfTwoChoices(ImmutableArray<Server> servers, BalancingEnvironment environment)
     {
-        _peers = peers.ToArray();
-        _health = _peers.Select(peer => peer.Health).ToArray();
-        _weights = _peers.Select(peer => peer.Weight).ToArray();
-        _out = new ServersOut(_peers);
+        _servers = servers.ToArray();
+        _health = _servers.Select(server => server.Health).ToArray();
+        _weights = _servers.Select(server => server.Weight).ToArray();
+        _out = new ServersOut(_servers);
         _random = environment.Random;
-        _table = new WeightedAliasTable(_peers);
+        _table = new WeightedAliasTable(_servers);
     }
 
     public override Server? Pick(ref SelectionContext context)
@@ -47,7 +47,7 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
             var map = _out.Current(checkClock: (++_picks & 63) == 0);
             if (TryDraw(ref context, -1, map, out first) && TryDraw(ref context, first, map, out int second))
             {
-                return _peers[LessLoaded(second, first) ? second : first];
+                return _servers[LessLoaded(second, first) ? second : first];
             }
         }
 
@@ -63,8 +63,8 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
         {
             drawn = _table.Draw(_random);
             if (drawn != other
-                && (context.Tried.IsEmpty || !context.Tried.Contains(_peers[drawn].Index))
-                && (map is null ? ServerHealth.IsSelectable(_peers[drawn], ref now) : !map.IsOut(drawn)))
+                && (context.Tried.IsEmpty || !context.Tried.Contains(_servers[drawn].Index))
+                && (map is null ? ServerHealth.IsSelectable(_servers[drawn], ref now) : !map.IsOut(drawn)))
             {
                 return true;
             }
@@ -81,38 +81,38 @@ internal sealed class PowerOfTwoChoices : InFlightSelector
     private Server? SelectAmongUsable(ref SelectionContext context, int first)
     {
         // Above the stack limit the buffer is rented, so a pick allocates nothing at any cluster size.
-        int[]? rented = _peers.Length <= Candidates.StackLimit ? null : ArrayPool<int>.Shared.Rent(_peers.Length);
+        int[]? rented = _servers.Length <= Candidates.StackLimit ? null : ArrayPool<int>.Shared.Rent(_servers.Length);
         try
         {
-            Span<int> candidates = rented is null ? stackalloc int[_peers.Length] : rented;
-            int count = Candidates.Collect(_peers, ref context, candidates, out long totalWeight);
+            Span<int> candidates = rented is null ? stackalloc int[_servers.Length] : rented;
+            int count = Candidates.Collect(_servers, ref context, candidates, out long totalWeight);
             if (first >= 0)
             {
                 // Draw the second among the usable servers other than the first.
                 int position = candidates[..count].IndexOf(first);
                 if (position >= 0)
                 {
-                    totalWeight -= _peers[first].Weight;
+                    totalWeight -= _servers[first].Weight;
                     candidates[position] = candidates[count - 1];
                     count--;
                 }
 
                 if (count == 0)
                 {
-                    return _peers[first];
+                    return _servers[first];
                 }
 
-                int other = candidates[Candidates.DrawWeighted(_peers, candidates[..count], totalWeight, _random)];
-                return _peers[LessLoaded(other, first) ? other : first];
+                int other = candidates[Candidates.DrawWeighted(_servers, candidates[..count], totalWeight, _random)];
+                return _servers[LessLoaded(other, first) ? other : first];
             }
 
             if (count <= 1)
             {
-                return count == 0 ? null : _peers[candidates[0]];
+                return count == 0 ? null : _servers[candidates[0]];
             }
 
-            var (a, b) = Candidates.DrawTwo(_peers, candidates[..count], totalWeight, _random);
-            return _peers[LessLoaded(b, a) ? b : a];
+            var (a, b) = Candidates.DrawTwo(_servers, candidates[..count], totalWeight, _random);
+            return _servers[LessLoaded(b, a) ? b : a];
         }
         finally
         {

@@ -8,7 +8,7 @@ namespace Checkups.Balancing;
 public struct SelectionContext
 {
     /// <summary>The servers of the current cluster that failed in this call, by index.</summary>
-    internal TriedPeers Tried;
+    internal TriedServers Tried;
 
     private SelectionContext(bool hasKey, ulong keyHash)
     {
@@ -71,10 +71,10 @@ internal enum KeyHashing
 }
 
 /// <summary>
-/// A set of peer indexes inside one cluster. The first 64 live in a word, so the common case allocates nothing;
+/// A set of server indexes inside one cluster. The first 64 live in a word, so the common case allocates nothing;
 /// larger clusters spill into an array, allocated only when such an index is first added.
 /// </summary>
-internal struct TriedPeers
+internal struct TriedServers
 {
     private ulong _low;
     private ulong[]? _high;

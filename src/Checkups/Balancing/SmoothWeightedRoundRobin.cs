@@ -131,14 +131,14 @@ internal sealed class SmoothWeightedRoundRobin : ServerSelector
         return StepLocked(ref context, run, position);
     }
 
-    public override void OnCompleted(Server peer, in CallOutcome outcome)
+    public override void OnCompleted(Server server, in CallOutcome outcome)
     {
         if (!outcome.Failed || _servers.Length == 1)
         {
             return;
         }
 
-        int slot = SlotOf(peer);
+        int slot = SlotOf(server);
         if (slot < 0)
         {
             return;
@@ -158,16 +158,16 @@ internal sealed class SmoothWeightedRoundRobin : ServerSelector
         }
     }
 
-    private int SlotOf(Server peer)
+    private int SlotOf(Server server)
     {
-        int index = peer.Index;
+        int index = server.Index;
         if (index < 0 || index >= _slotOf.Length)
         {
             return -1;
         }
 
         int slot = _slotOf[index];
-        return slot >= 0 && ReferenceEquals(_servers[slot], peer) ? slot : -1;
+        return slot >= 0 && ReferenceEquals(_servers[slot], server) ? slot : -1;
     }
 
     private Server? StepLocked(ref SelectionContext context, Run? observed, long position)

@@ -6,7 +6,7 @@ namespace Checkups.Balancing;
 
 /// <summary>
 /// Draws a server with probability proportional to its weight in O(1): Vose's alias method, in integers, so the
-/// proportions are exact. Built once per snapshot over the servers that are not administratively down.
+/// proportions are exact. Built once per snapshot over the up that are not administratively down.
 /// </summary>
 internal sealed class WeightedAliasTable
 {
@@ -15,20 +15,20 @@ internal sealed class WeightedAliasTable
     private readonly int[] _alias;
     private readonly long _bucket;
 
-    public WeightedAliasTable(Server[] peers)
+    public WeightedAliasTable(Server[] servers)
     {
-        var servers = new List<int>(peers.Length);
+        var up = new List<int>(servers.Length);
         long total = 0;
-        for (int i = 0; i < peers.Length; i++)
+        for (int i = 0; i < servers.Length; i++)
         {
-            if (!peers[i].Down)
+            if (!servers[i].Down)
             {
-                servers.Add(i);
-                total += peers[i].Weight;
+                up.Add(i);
+                total += servers[i].Weight;
             }
         }
 
-        _servers = servers.ToArray();
+        _servers = up.ToArray();
         int n = _servers.Length;
         _threshold = new long[n];
         _alias = new int[n];
@@ -45,7 +45,7 @@ internal sealed class WeightedAliasTable
         var large = new Stack<int>();
         for (int k = 0; k < n; k++)
         {
-            scaled[k] = (long)peers[_servers[k]].Weight * n;
+            scaled[k] = (long)servers[_servers[k]].Weight * n;
             (scaled[k] < total ? small : large).Push(k);
         }
 
@@ -75,10 +75,10 @@ internal sealed class WeightedAliasTable
         }
     }
 
-    /// <summary>Gets how many servers the table draws from.</summary>
+    /// <summary>Gets how many up the table draws from.</summary>
     public int Count => _servers.Length;
 
-    /// <summary>Draws the index (into the peers the table was built from) of one server; needs <see cref="Count"/> &gt; 0.</summary>
+    /// <summary>Draws the index (into the servers the table was built from) of one server; needs <see cref="Count"/> &gt; 0.</summary>
     public int Draw(RandomSource random)
     {
         // One random draw read as a fixed-point fraction: its high part (× n) picks the bucket, what is left (× capacity)

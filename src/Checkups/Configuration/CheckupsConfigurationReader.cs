@@ -520,7 +520,7 @@ internal sealed class CheckupsConfigurationReader
         }
         else if (json && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds))
         {
-            // The seed's JSON gives times as seconds (fail_timeout 10); a plain number is never days here.
+            // lua-resty-checkups' JSON gives times as seconds (fail_timeout 10); a plain number is never days here.
             ok = double.IsFinite(seconds) && Math.Abs(seconds) <= TimeSpan.MaxValue.TotalSeconds;
             value = ok ? TimeSpan.FromSeconds(seconds) : TimeSpan.Zero;
         }

@@ -66,7 +66,7 @@ public sealed class HttpProbeOptions
     public string? Host { get; set; }
 
     /// <summary>
-    /// Gets the status codes with an explicit verdict, as the seed's <c>statuses</c> map: <c>"500": false</c> makes 500 a
+    /// Gets the status codes with an explicit verdict, as lua-resty-checkups' <c>statuses</c> map: <c>"500": false</c> makes 500 a
     /// failure, <c>"404": true</c> makes 404 alive. Codes not listed are judged by <see cref="AliveStatuses"/>.
     /// </summary>
     /// <value>Default empty.</value>
@@ -74,7 +74,7 @@ public sealed class HttpProbeOptions
 
     /// <summary>
     /// Gets the codes or classes that are alive (<c>2xx</c>, <c>3xx</c>, <c>200</c>…). When empty: every code is alive if
-    /// <see cref="Statuses"/> lists any code (the seed's rule), else 2xx and 3xx are.
+    /// <see cref="Statuses"/> lists any code (lua-resty-checkups' rule), else 2xx and 3xx are.
     /// </summary>
     /// <value>Default empty.</value>
     public IList<string> AliveStatuses { get; } = new List<string>();

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 
 namespace Checkups.Configuration;
 
-/// <summary>One backend server (peer) of a cluster.</summary>
+/// <summary>One backend server (server) of a cluster.</summary>
 public sealed class ServerOptions
 {
     /// <summary>Gets or sets the host name or IP address, without scheme or port.</summary>

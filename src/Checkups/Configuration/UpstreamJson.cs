@@ -8,7 +8,7 @@ using Microsoft.Extensions.Configuration;
 namespace Checkups.Configuration;
 
 /// <summary>
-/// Reads an upstream from JSON as operators write it: the seed's and Slardar's spelling (<c>servers</c>, <c>host</c>,
+/// Reads an upstream from JSON as operators write it: lua-resty-checkups' and Slardar's spelling (<c>servers</c>, <c>host</c>,
 /// <c>max_fails</c>, <c>fail_timeout</c> in seconds, <c>cluster</c> as levels or named clusters, 0/1 flags) as well as the
 /// .NET option names that <see cref="UpstreamOptions.ToJson"/> writes. Used by the admin API and by Consul's key per
 /// upstream, so both accept and reject the same things.

@@ -13,17 +13,17 @@ internal static partial class Log
         /// <summary>The id of <see cref="Log.UpstreamsChanged"/>.</summary>
         public const int UpstreamsChanged = 2;
 
-        /// <summary>The id of <see cref="Log.PeerMarkedErr"/>.</summary>
-        public const int PeerMarkedErr = 3;
+        /// <summary>The id of <see cref="Log.ServerMarkedErr"/>.</summary>
+        public const int ServerMarkedErr = 3;
 
         /// <summary>The id of <see cref="Log.ChangeHandlerFailed"/>.</summary>
         public const int ChangeHandlerFailed = 4;
 
-        /// <summary>The id of <see cref="Log.PeerStatusChanged"/>.</summary>
-        public const int PeerStatusChanged = 5;
+        /// <summary>The id of <see cref="Log.ServerStatusChanged"/>.</summary>
+        public const int ServerStatusChanged = 5;
 
-        /// <summary>The id of <see cref="Log.PeerRecovered"/>.</summary>
-        public const int PeerRecovered = 6;
+        /// <summary>The id of <see cref="Log.ServerRecovered"/>.</summary>
+        public const int ServerRecovered = 6;
 
         /// <summary>The id of <see cref="Log.UpstreamProtected"/>.</summary>
         public const int UpstreamProtected = 7;

@@ -12,17 +12,17 @@ internal static partial class Log
     [LoggerMessage(EventIds.UpstreamsChanged, LogLevel.Information, "Upstreams changed at version {Version} by source {Source}: updated [{Updated}], removed [{Removed}]")]
     public static partial void UpstreamsChanged(ILogger logger, long version, string source, string updated, string removed);
 
-    [LoggerMessage(EventIds.PeerMarkedErr, LogLevel.Warning, "Server {Server} of upstream {Upstream} marked err after {MaxFails} failure(s); out of rotation for {FailTimeout}")]
-    public static partial void PeerMarkedErr(ILogger logger, string server, string upstream, int maxFails, TimeSpan failTimeout);
+    [LoggerMessage(EventIds.ServerMarkedErr, LogLevel.Warning, "Server {Server} of upstream {Upstream} marked err after {MaxFails} failure(s); out of rotation for {FailTimeout}")]
+    public static partial void ServerMarkedErr(ILogger logger, string server, string upstream, int maxFails, TimeSpan failTimeout);
 
     [LoggerMessage(EventIds.ChangeHandlerFailed, LogLevel.Error, "A handler of UpstreamRegistry.Changed threw; the change itself is applied")]
     public static partial void ChangeHandlerFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventIds.PeerStatusChanged, LogLevel.Warning, "Heartbeat: server {Server} of upstream {Upstream} is now {Status} (was {Previous}): {Message}")]
-    public static partial void PeerStatusChanged(ILogger logger, string server, string upstream, string status, string previous, string? message);
+    [LoggerMessage(EventIds.ServerStatusChanged, LogLevel.Warning, "Heartbeat: server {Server} of upstream {Upstream} is now {Status} (was {Previous}): {Message}")]
+    public static partial void ServerStatusChanged(ILogger logger, string server, string upstream, string status, string previous, string? message);
 
-    [LoggerMessage(EventIds.PeerRecovered, LogLevel.Information, "Heartbeat: server {Server} of upstream {Upstream} is {Status} again (was {Previous})")]
-    public static partial void PeerRecovered(ILogger logger, string server, string upstream, string status, string previous);
+    [LoggerMessage(EventIds.ServerRecovered, LogLevel.Information, "Heartbeat: server {Server} of upstream {Upstream} is {Status} again (was {Previous})")]
+    public static partial void ServerRecovered(ILogger logger, string server, string upstream, string status, string previous);
 
     [LoggerMessage(EventIds.UpstreamProtected, LogLevel.Warning, "Heartbeat: every server of upstream {Upstream} failed its probe; {Server} is kept selectable (protected)")]
     public static partial void UpstreamProtected(ILogger logger, string upstream, string server);

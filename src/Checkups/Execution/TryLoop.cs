@@ -137,25 +137,25 @@ internal sealed class TryLoop
     }
 
     /// <summary>Reports one attempt's outcome to the server's health and to the selector of its cluster.</summary>
-    public void Record(Upstream upstream, Cluster cluster, Server peer, in CallOutcome outcome)
+    public void Record(Upstream upstream, Cluster cluster, Server server, in CallOutcome outcome)
     {
         if (outcome.Failed)
         {
             // The last-ok guard judges the upstream as it is now, not as the call saw it: a server removed meanwhile
             // does not keep the last live one selectable.
-            if (peer.Health.RecordFailure(peer, Latest(upstream) ?? upstream))
+            if (server.Health.RecordFailure(server, Latest(upstream) ?? upstream))
             {
-                Log.PeerMarkedErr(_logger, peer.Key, upstream.Name, peer.MaxFails, peer.FailTimeout);
+                Log.ServerMarkedErr(_logger, server.Key, upstream.Name, server.MaxFails, server.FailTimeout);
             }
 
-            cluster.Selector.OnCompleted(peer, outcome);
+            cluster.Selector.OnCompleted(server, outcome);
             return;
         }
 
-        peer.Health.RecordSuccess();
+        server.Health.RecordSuccess();
         if (cluster.Selector.ObservesCalls)
         {
-            cluster.Selector.OnCompleted(peer, outcome);
+            cluster.Selector.OnCompleted(server, outcome);
         }
     }
 
@@ -167,72 +167,72 @@ internal sealed class TryLoop
     {
         int position = 0;
         cluster = null;
-        return NextPeer(upstream, order, ref position, ref cluster, ref context, tried);
+        return NextServer(upstream, order, ref position, ref cluster, ref context, tried);
     }
 
     /// <summary>The upstream's current snapshot, one volatile read; <see langword="null"/> when it was removed.</summary>
     internal Upstream? Latest(Upstream upstream) => _store.Current.Upstreams.GetValueOrDefault(upstream.Name);
 
     /// <summary>Starts a lease on a picked server: counted in flight as a try-loop attempt is.</summary>
-    public UpstreamLease Lease(Upstream upstream, Cluster cluster, Server peer) =>
-        new(this, upstream, cluster, peer, Start(cluster, peer));
+    public UpstreamLease Lease(Upstream upstream, Cluster cluster, Server server) =>
+        new(this, upstream, cluster, server, Start(cluster, server));
 
     /// <summary>A caller's measured duration in the clock's timestamp units (never negative).</summary>
     private long ToTimestampTicks(TimeSpan elapsed) =>
         Math.Max(0, (long)(elapsed.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond)));
 
     /// <summary>Completes a lease: the same accounting as the end of a try-loop attempt.</summary>
-    public void Complete(Upstream upstream, Cluster cluster, Server peer, long started, LeaseOutcome outcome, TimeSpan? elapsed)
+    public void Complete(Upstream upstream, Cluster cluster, Server server, long started, LeaseOutcome outcome, TimeSpan? elapsed)
     {
         if (outcome == LeaseOutcome.Cancelled)
         {
-            Release(cluster, peer);
+            Release(cluster, server);
             return;
         }
 
         bool failed = outcome == LeaseOutcome.Failure;
-        peer.Health.CallEnded();
+        server.Health.CallEnded();
         if (!cluster.Selector.ObservesCalls)
         {
             if (!failed && elapsed is { } given)
             {
                 // The caller measured the call: the status shows it, at no clock read of ours.
-                peer.Health.RecordLatency(ToTimestampTicks(given));
+                server.Health.RecordLatency(ToTimestampTicks(given));
             }
 
-            Record(upstream, cluster, peer, new CallOutcome(failed, 0));
+            Record(upstream, cluster, server, new CallOutcome(failed, 0));
             return;
         }
 
         long duration = elapsed is { } measured ? ToTimestampTicks(measured) : _time.GetTimestamp() - started;
         if (!failed)
         {
-            peer.Health.RecordLatency(duration);
+            server.Health.RecordLatency(duration);
         }
 
-        Record(upstream, cluster, peer, new CallOutcome(failed, duration, started: true));
+        Record(upstream, cluster, server, new CallOutcome(failed, duration, started: true));
     }
 
     /// <summary>Starts an attempt: the server counts it in flight (for every mode, and the status), its selector hears of it when it follows calls.</summary>
-    internal long Start(Cluster cluster, Server peer)
+    internal long Start(Cluster cluster, Server server)
     {
-        peer.Health.CallStarted();
+        server.Health.CallStarted();
         if (!cluster.Selector.ObservesCalls)
         {
             return 0;
         }
 
-        cluster.Selector.OnStarted(peer);
+        cluster.Selector.OnStarted(server);
         return _time.GetTimestamp();
     }
 
     /// <summary>The caller cancelled: not a failure, but no longer in flight, and a selector that counts calls must hear of it.</summary>
-    private static void Release(Cluster cluster, Server peer)
+    private static void Release(Cluster cluster, Server server)
     {
-        peer.Health.CallEnded();
+        server.Health.CallEnded();
         if (cluster.Selector.ObservesCalls)
         {
-            cluster.Selector.OnCompleted(peer, new CallOutcome(false, 0, cancelled: true, started: true));
+            cluster.Selector.OnCompleted(server, new CallOutcome(false, 0, cancelled: true, started: true));
         }
     }
 
@@ -340,7 +340,7 @@ internal sealed class TryLoop
     /// Asks the current cluster for a server; when it has none left, moves along the cluster order. A server that
     /// already failed in this call is skipped in later clusters too (the same host:port may sit in several).
     /// </summary>
-    internal static Server? NextPeer(
+    internal static Server? NextServer(
         Upstream upstream,
         IReadOnlyList<string>? order,
         ref int position,
@@ -350,10 +350,10 @@ internal sealed class TryLoop
     {
         if (cluster is not null)
         {
-            var peer = cluster.Selector.Pick(ref context);
-            if (peer is not null)
+            var server = cluster.Selector.Pick(ref context);
+            if (server is not null)
             {
-                return peer;
+                return server;
             }
 
             position++;
@@ -367,10 +367,10 @@ internal sealed class TryLoop
                 MarkTried(cluster, tried, ref context);
             }
 
-            var peer = cluster.Selector.Pick(ref context);
-            if (peer is not null)
+            var server = cluster.Selector.Pick(ref context);
+            if (server is not null)
             {
-                return peer;
+                return server;
             }
 
             position++;
@@ -402,9 +402,9 @@ internal sealed class TryLoop
     {
         foreach (var candidate in cluster.Servers)
         {
-            foreach (var peer in tried)
+            foreach (var server in tried)
             {
-                if (ReferenceEquals(peer.Health, candidate.Health))
+                if (ReferenceEquals(server.Health, candidate.Health))
                 {
                     context.Tried.Add(candidate.Index);
                     break;

@@ -177,7 +177,7 @@ public sealed class UpstreamCall : IDisposable
         first.TryTimeout = settings.TryTimeout is { } perCall ? CheckupsOptionsValidator.EffectiveTryTimeout(perCall) : upstream.TryTimeout;
         first.CallStarted = first.TryTimeout.HasValue ? engine.Time.GetTimestamp() : 0;
         first.Context = SelectionContext.For(upstream, hashKey);
-        var server = TryLoop.NextPeer(upstream, settings.ClusterOrder, ref first.Position, ref first.Cluster, ref first.Context, null);
+        var server = TryLoop.NextServer(upstream, settings.ClusterOrder, ref first.Position, ref first.Cluster, ref first.Context, null);
         if (server is not null)
         {
             first.Server = server;
@@ -261,7 +261,7 @@ public sealed class UpstreamCall : IDisposable
             }
         }
 
-        var server = TryLoop.NextPeer(_upstream, _order, ref _position, ref _cluster, ref _context, _tried);
+        var server = TryLoop.NextServer(_upstream, _order, ref _position, ref _cluster, ref _context, _tried);
         if (server is null)
         {
             return _attempts == 0

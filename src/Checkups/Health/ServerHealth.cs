@@ -112,8 +112,8 @@ internal sealed class ServerHealth
     }
 
     /// <summary>Whether a pick may choose the server: not down, and neither passive nor active status <c>err</c>.</summary>
-    public static bool IsSelectable(Server peer, ref long now) =>
-        !peer.Down && Volatile.Read(ref peer.Health._activeErr) == 0 && !peer.Health.IsPassiveErr(ref now);
+    public static bool IsSelectable(Server server, ref long now) =>
+        !server.Down && Volatile.Read(ref server.Health._activeErr) == 0 && !server.Health.IsPassiveErr(ref now);
 
     /// <summary>Whether applying <paramref name="result"/> would leave the server <c>err</c> (for the protected rule).</summary>
     public bool WouldFail(ProbeResult result, int sensibility)
@@ -247,14 +247,14 @@ internal sealed class ServerHealth
     }
 
     /// <summary>Counts a failure; returns <see langword="true"/> when this failure marked the server <c>err</c>.</summary>
-    public bool RecordFailure(Server peer, Upstream upstream)
+    public bool RecordFailure(Server server, Upstream upstream)
     {
-        if (peer.MaxFails == 0)
+        if (server.MaxFails == 0)
         {
             return false;
         }
 
-        long failTicks = ToTicks(peer.FailTimeout);
+        long failTicks = ToTicks(server.FailTimeout);
         lock (_gate)
         {
             long now = _time.GetTimestamp();
@@ -265,13 +265,13 @@ internal sealed class ServerHealth
             }
 
             _fails++;
-            if (_fails < peer.MaxFails || IsPassiveErr(ref now) || !AnotherPeerSelectable(upstream, now))
+            if (_fails < server.MaxFails || IsPassiveErr(ref now) || !AnotherServerSelectable(upstream, now))
             {
                 return false;
             }
 
             var nowUtc = _time.GetUtcNow();
-            _errUntilUtc = AddSaturated(nowUtc, peer.FailTimeout);
+            _errUntilUtc = AddSaturated(nowUtc, server.FailTimeout);
             _lastModified = nowUtc;
             // The message is written when a status is read: marking a server err allocates nothing.
             _errFails = _fails;
@@ -303,12 +303,12 @@ internal sealed class ServerHealth
     }
 
     /// <summary>Reads the status of the server for reports.</summary>
-    public ServerStatus GetStatus(Server peer, string upstream, bool heartbeatEnabled)
+    public ServerStatus GetStatus(Server server, string upstream, bool heartbeatEnabled)
     {
         lock (_gate)
         {
             long now = _time.GetTimestamp();
-            int fails = _fails > 0 && now - _windowStart < ToTicks(peer.FailTimeout) ? _fails : 0;
+            int fails = _fails > 0 && now - _windowStart < ToTicks(server.FailTimeout) ? _fails : 0;
             string status;
             string? message = null;
             var lastModified = _lastModified;
@@ -322,7 +322,7 @@ internal sealed class ServerHealth
                 lastModified = _activeLastModified;
             }
 
-            if (peer.Down)
+            if (server.Down)
             {
                 status = HealthStatus.Err;
                 message = "down";
@@ -332,7 +332,7 @@ internal sealed class ServerHealth
                 status = HealthStatus.Err;
                 message = string.Create(
                     System.Globalization.CultureInfo.InvariantCulture,
-                    $"{_errFails} failure{(_errFails == 1 ? string.Empty : "s")} within {(peer.FailTimeout == TimeSpan.MaxValue ? "an unlimited fail timeout" : peer.FailTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "s")}");
+                    $"{_errFails} failure{(_errFails == 1 ? string.Empty : "s")} within {(server.FailTimeout == TimeSpan.MaxValue ? "an unlimited fail timeout" : server.FailTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "s")}");
             }
             else if (_activeStatus is HealthStatus.Err or HealthStatus.Unstable)
             {
@@ -344,7 +344,7 @@ internal sealed class ServerHealth
                 status = HealthStatus.Unstable;
                 message = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fails} recent failure{(fails == 1 ? string.Empty : "s")}");
             }
-            else if (peer.UnstableReason is { } reason)
+            else if (server.UnstableReason is { } reason)
             {
                 status = HealthStatus.Unstable;
                 message = reason;
@@ -355,21 +355,21 @@ internal sealed class ServerHealth
             }
 
             return new ServerStatus(
-                string.Concat(upstream, ":", peer.Key),
+                string.Concat(upstream, ":", server.Key),
                 status,
                 message,
                 lastModified,
                 Math.Max(fails, _probeFailures),
-                peer.Weight,
-                peer.MaxFails,
-                peer.FailTimeout,
+                server.Weight,
+                server.MaxFails,
+                server.FailTimeout,
                 InFlight,
                 _fields,
                 RecentLatencyMs);
         }
     }
 
-    private bool AnotherPeerSelectable(Upstream upstream, long now)
+    private bool AnotherServerSelectable(Upstream upstream, long now)
     {
         foreach (var cluster in upstream.Clusters)
         {

@@ -6,11 +6,11 @@ namespace Checkups.Model;
 /// <summary>A group of servers inside an upstream: a priority level or a named cluster. Immutable.</summary>
 public sealed class Cluster
 {
-    internal Cluster(string name, int? level, ImmutableArray<Server> peers)
+    internal Cluster(string name, int? level, ImmutableArray<Server> servers)
     {
         Name = name;
         Level = level;
-        Servers = peers;
+        Servers = servers;
     }
 
     /// <summary>Gets the cluster name: the level number as text (<c>1</c>, <c>2</c>…) for levels, else the configured name.</summary>

@@ -11,7 +11,7 @@ using Checkups.Model;
 namespace Checkups.Registry;
 
 /// <summary>
-/// Turns validated options into an immutable <see cref="Upstream"/> snapshot, off the hot path: builds the peers and
+/// Turns validated options into an immutable <see cref="Upstream"/> snapshot, off the hot path: builds the servers and
 /// each cluster's selector, and hands over the live health of every server the previous snapshot already had.
 /// </summary>
 internal static class UpstreamBuilder
@@ -25,11 +25,11 @@ internal static class UpstreamBuilder
         var health = new Dictionary<string, ServerHealth>(StringComparer.OrdinalIgnoreCase);
         string mode = environment.Modes.Canonical(source.Mode);
         var clusters = ImmutableArray.CreateBuilder<Cluster>();
-        int servers = 0;
+        int serverCount = 0;
 
         void Add(string clusterName, int? level, IList<ServerOptions> options)
         {
-            var peers = ImmutableArray.CreateBuilder<Server>(options.Count);
+            var built = ImmutableArray.CreateBuilder<Server>(options.Count);
             foreach (var server in options)
             {
                 string host = Server.NormalizeHost(server.Host);
@@ -42,11 +42,11 @@ internal static class UpstreamBuilder
                 }
 
                 var metadata = server.Metadata.Count == 0 ? NoMetadata : server.Metadata.ToFrozenDictionary(StringComparer.Ordinal);
-                peers.Add(new Server(name, clusterName, peers.Count, host, server.Port, server.Weight, server.MaxFails, server.FailTimeout, server.Down, server.Zone, metadata, state, server.UnstableReason, server.Host));
+                built.Add(new Server(name, clusterName, built.Count, host, server.Port, server.Weight, server.MaxFails, server.FailTimeout, server.Down, server.Zone, metadata, state, server.UnstableReason, server.Host));
             }
 
-            servers += peers.Count;
-            var cluster = new Cluster(clusterName, level, peers.MoveToImmutable());
+            serverCount += built.Count;
+            var cluster = new Cluster(clusterName, level, built.MoveToImmutable());
             cluster.Selector = environment.Modes.Create(mode, cluster, source, environment);
             clusters.Add(cluster);
         }
@@ -73,7 +73,7 @@ internal static class UpstreamBuilder
             source.NamedClusters.Count > 0,
             clusters.ToImmutable(),
             source.Protected,
-            source.Try ?? servers,
+            source.Try ?? serverCount,
             CheckupsOptionsValidator.EffectiveTryTimeout(source.TryTimeout),
             timeouts,
             heartbeat,

@@ -55,19 +55,19 @@ public sealed partial class UpstreamRegistry
     /// <summary>Picks a selectable server of an upstream without running a call.</summary>
     /// <param name="upstream">The upstream name.</param>
     /// <param name="hashKey">The key for hashing modes.</param>
-    /// <param name="peer">The server, when one is selectable.</param>
+    /// <param name="server">The server, when one is selectable.</param>
     /// <returns>Whether the upstream exists and has a selectable server.</returns>
-    public bool TrySelectPeer(string upstream, string? hashKey, [NotNullWhen(true)] out Server? peer)
+    public bool TrySelectPeer(string upstream, string? hashKey, [NotNullWhen(true)] out Server? server)
     {
-        peer = null;
+        server = null;
         if (!TryGet(upstream, out var snapshot))
         {
             return false;
         }
 
         var context = SelectionContext.For(snapshot, hashKey);
-        peer = TryLoop.Select(snapshot, null, ref context, null, out _);
-        return peer is not null;
+        server = TryLoop.Select(snapshot, null, ref context, null, out _);
+        return server is not null;
     }
 
     /// <summary>
@@ -131,13 +131,13 @@ public sealed partial class UpstreamRegistry
         }
 
         var context = SelectionContext.For(snapshot, hashKey);
-        var peer = TryLoop.Select(snapshot, clusterOrder, ref context, tried, out var cluster);
-        if (peer is null)
+        var server = TryLoop.Select(snapshot, clusterOrder, ref context, tried, out var cluster);
+        if (server is null)
         {
             return false;
         }
 
-        lease = _tryLoop.Lease(snapshot, cluster!, peer);
+        lease = _tryLoop.Lease(snapshot, cluster!, server);
         return true;
     }
 
@@ -202,7 +202,7 @@ public sealed partial class UpstreamRegistry
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(callback);
-        return ExecuteAsync(upstream, callback, static (peer, inner, ct) => inner(peer, ct), options, cancellationToken);
+        return ExecuteAsync(upstream, callback, static (server, inner, ct) => inner(server, ct), options, cancellationToken);
     }
 
     /// <summary>
@@ -282,26 +282,26 @@ public sealed partial class UpstreamRegistry
     public void ReportSuccess(string upstream, string host, int port) => Report(upstream, host, port, failed: false);
 
     /// <summary>Reports the outcome of a call to a server obtained from <see cref="SelectPeer(string, string?)"/>.</summary>
-    /// <param name="peer">The server.</param>
+    /// <param name="server">The server.</param>
     /// <param name="failed">Whether the call failed.</param>
     /// <exception cref="UpstreamNotFoundException">The server's upstream no longer exists.</exception>
     /// <exception cref="ServerNotFoundException">The server is no longer in its upstream.</exception>
-    public void Report(Server peer, bool failed)
+    public void Report(Server server, bool failed)
     {
-        ArgumentNullException.ThrowIfNull(peer);
-        Report(peer.Upstream, peer.Host, peer.Port, failed);
+        ArgumentNullException.ThrowIfNull(server);
+        Report(server.Upstream, server.Host, server.Port, failed);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private UpstreamLease Lease(Upstream snapshot, IReadOnlyList<string>? order, ref SelectionContext context, IReadOnlyList<Server>? tried)
     {
-        var peer = TryLoop.Select(snapshot, order, ref context, tried, out var cluster);
-        if (peer is null)
+        var server = TryLoop.Select(snapshot, order, ref context, tried, out var cluster);
+        if (server is null)
         {
             ThrowNoServerLeft(snapshot, tried);
         }
 
-        return _tryLoop.Lease(snapshot, cluster!, peer);
+        return _tryLoop.Lease(snapshot, cluster!, server);
     }
 
     [DoesNotReturn]
@@ -324,9 +324,9 @@ public sealed partial class UpstreamRegistry
         bool found = false;
         foreach (var cluster in snapshot.Clusters)
         {
-            foreach (var peer in cluster.Servers)
+            foreach (var server in cluster.Servers)
             {
-                if (!string.Equals(peer.Key, key, StringComparison.OrdinalIgnoreCase))
+                if (!string.Equals(server.Key, key, StringComparison.OrdinalIgnoreCase))
                 {
                     continue;
                 }
@@ -335,12 +335,12 @@ public sealed partial class UpstreamRegistry
                 // the selector of each further cluster still hears of a failure.
                 if (!found)
                 {
-                    _tryLoop.Record(snapshot, cluster, peer, new CallOutcome(failed, 0));
+                    _tryLoop.Record(snapshot, cluster, server, new CallOutcome(failed, 0));
                     found = true;
                 }
                 else if (failed)
                 {
-                    cluster.Selector.OnCompleted(peer, new CallOutcome(true, 0));
+                    cluster.Selector.OnCompleted(server, new CallOutcome(true, 0));
                 }
             }
         }

@@ -202,7 +202,7 @@ public sealed partial class UpstreamRegistry : IDisposable
     }
 
     /// <summary>Takes a snapshot of every upstream's servers and of the checker (lua <c>get_status</c>).</summary>
-    /// <returns>The snapshot; <see cref="CheckupsStatus.ToJson"/> writes the seed's JSON shape.</returns>
+    /// <returns>The snapshot; <see cref="CheckupsStatus.ToJson"/> writes lua-resty-checkups' JSON shape.</returns>
     public CheckupsStatus GetStatus()
     {
         var sources = new List<(string, IUpstreamSource?)>();

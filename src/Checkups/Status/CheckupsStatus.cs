@@ -63,7 +63,7 @@ public sealed class CheckupsStatus
     /// </summary>
     public string ConfigHash { get; internal init; } = string.Empty;
 
-    /// <summary>Serialises the snapshot in the seed's JSON shape.</summary>
+    /// <summary>Serialises the snapshot in lua-resty-checkups' JSON shape.</summary>
     /// <param name="indented">Whether to indent the output.</param>
     /// <returns>The JSON text.</returns>
     public string ToJson(bool indented = false)

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 
 namespace Checkups.Status;
 
-/// <summary>Writes <see cref="CheckupsStatus"/> in the seed's shape; the top level has one key per upstream, so it is written by hand.</summary>
+/// <summary>Writes <see cref="CheckupsStatus"/> in lua-resty-checkups' shape; the top level has one key per upstream, so it is written by hand.</summary>
 internal sealed class CheckupsStatusJsonConverter : JsonConverter<CheckupsStatus>
 {
     public override CheckupsStatus Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
@@ -36,9 +36,9 @@ internal sealed class CheckupsStatusJsonConverter : JsonConverter<CheckupsStatus
                 }
 
                 writer.WriteStartArray();
-                foreach (var peer in cluster.Servers)
+                foreach (var server in cluster.Servers)
                 {
-                    JsonSerializer.Serialize(writer, peer, StatusJsonContext.Default.ServerStatus);
+                    JsonSerializer.Serialize(writer, server, StatusJsonContext.Default.ServerStatus);
                 }
 
                 writer.WriteEndArray();

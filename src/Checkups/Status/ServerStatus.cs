@@ -33,7 +33,7 @@ public sealed class ServerStatus
         Fields = fields;
         foreach (var (key, value) in fields)
         {
-            // Probe fields sit beside the standard ones, as in the seed; a clash with a standard name is prefixed.
+            // Probe fields sit beside the standard ones, as in lua-resty-checkups; a clash with a standard name is prefixed.
             JsonFields[Reserved.Contains(key) ? "probe_" + key : key] = value;
         }
     }

@@ -16,13 +16,13 @@ internal static class StatusReporter
             var clusters = new List<ClusterStatus>(upstream.Clusters.Length);
             foreach (var cluster in upstream.Clusters)
             {
-                var peers = new List<ServerStatus>(cluster.Servers.Length);
-                foreach (var peer in cluster.Servers)
+                var servers = new List<ServerStatus>(cluster.Servers.Length);
+                foreach (var server in cluster.Servers)
                 {
-                    peers.Add(peer.Health.GetStatus(peer, upstream.Name, upstream.HeartbeatEnabled));
+                    servers.Add(server.Health.GetStatus(server, upstream.Name, upstream.HeartbeatEnabled));
                 }
 
-                clusters.Add(new ClusterStatus(cluster.Name, peers));
+                clusters.Add(new ClusterStatus(cluster.Name, servers));
             }
 
             result.Add(upstream.Name, new UpstreamStatus(upstream.Name, upstream.Mode, upstream.Version, upstream.Owner, upstream.HasNamedClusters, clusters));

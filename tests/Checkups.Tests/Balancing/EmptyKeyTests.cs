@@ -56,7 +56,7 @@ public sealed class EmptyKeyTests
 
         for (int i = 0; i < ports.Length; i++)
         {
-            ports[i] = await registry.ExecuteAsync("api", (peer, _) => ValueTask.FromResult(peer.Port), options);
+            ports[i] = await registry.ExecuteAsync("api", (server, _) => ValueTask.FromResult(server.Port), options);
         }
 
         Assert.Equal(new[] { 8001, 8002, 8003 }, ports.Distinct().Order());

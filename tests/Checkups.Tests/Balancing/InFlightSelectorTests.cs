@@ -33,9 +33,9 @@ public sealed class InFlightSelectorTests
         var started = new List<Task<int>>();
         for (int i = 0; i < calls; i++)
         {
-            started.Add(registry.ExecuteAsync<int>("api", (peer, _) =>
+            started.Add(registry.ExecuteAsync<int>("api", (server, _) =>
             {
-                perPort[peer.Port] = perPort.GetValueOrDefault(peer.Port) + 1;
+                perPort[server.Port] = perPort.GetValueOrDefault(server.Port) + 1;
                 return new ValueTask<int>(gate.Task);
             }).AsTask());
         }
@@ -66,14 +66,14 @@ public sealed class InFlightSelectorTests
 
         for (int i = 0; i < 300; i++)
         {
-            var peer = registry.SelectPeer("api");
+            var server = registry.SelectPeer("api");
             if (i % 3 == 0)
             {
-                registry.ReportFailure("api", peer.Host, peer.Port);
+                registry.ReportFailure("api", server.Host, server.Port);
             }
             else
             {
-                registry.ReportSuccess("api", peer.Host, peer.Port);
+                registry.ReportSuccess("api", server.Host, server.Port);
             }
         }
 
@@ -88,9 +88,9 @@ public sealed class InFlightSelectorTests
         registry.ReportSuccess("api", "127.0.0.1", 8001);
         registry.ReportFailure("api", "127.0.0.1", 8002);
 
-        var peers = registry.Get("api").Clusters[0].Servers;
-        Assert.False(peers[0].Health.Latency.HasSamples);
-        Assert.True(peers[1].Health.Latency.HasSamples);
+        var servers = registry.Get("api").Clusters[0].Servers;
+        Assert.False(servers[0].Health.Latency.HasSamples);
+        Assert.True(servers[1].Health.Latency.HasSamples);
     }
 
     [Fact]
@@ -121,10 +121,10 @@ public sealed class InFlightSelectorTests
 
         for (int i = 0; i < 400; i++)
         {
-            served.Add(await registry.ExecuteAsync("api", (peer, _) =>
+            served.Add(await registry.ExecuteAsync("api", (server, _) =>
             {
-                time.Advance(latency[peer.Port]);
-                return ValueTask.FromResult(peer.Port);
+                time.Advance(latency[server.Port]);
+                return ValueTask.FromResult(server.Port);
             }));
         }
 
@@ -142,16 +142,16 @@ public sealed class InFlightSelectorTests
 
         for (int i = 0; i < 200; i++)
         {
-            await registry.ExecuteAsync<int>("api", (peer, _) =>
+            await registry.ExecuteAsync<int>("api", (server, _) =>
             {
                 time.Advance(TimeSpan.FromMilliseconds(5));
-                if (peer.Port == 8001)
+                if (server.Port == 8001)
                 {
                     failures++;
                     throw new InvalidOperationException("fails fast");
                 }
 
-                return ValueTask.FromResult(peer.Port);
+                return ValueTask.FromResult(server.Port);
             });
         }
 
@@ -166,7 +166,7 @@ public sealed class InFlightSelectorTests
         using var registry = Registry(BalancingModes.Fastest, new[] { 1, 1 }, time);
         for (int i = 0; i < 50; i++)
         {
-            await registry.ExecuteAsync("api", (peer, _) => { time.Advance(TimeSpan.FromMilliseconds(20)); return ValueTask.FromResult(0); });
+            await registry.ExecuteAsync("api", (server, _) => { time.Advance(TimeSpan.FromMilliseconds(20)); return ValueTask.FromResult(0); });
         }
 
         var upstream = new UpstreamOptions { Mode = BalancingModes.Fastest };
@@ -177,7 +177,7 @@ public sealed class InFlightSelectorTests
         var served = new List<int>();
         for (int i = 0; i < 60; i++)
         {
-            served.Add(await registry.ExecuteAsync("api", (peer, _) => { time.Advance(TimeSpan.FromMilliseconds(20)); return ValueTask.FromResult(peer.Port); }));
+            served.Add(await registry.ExecuteAsync("api", (server, _) => { time.Advance(TimeSpan.FromMilliseconds(20)); return ValueTask.FromResult(server.Port); }));
         }
 
         int newcomer = served.Count(p => p == 8003);

@@ -45,8 +45,8 @@ public sealed class MaglevTests
         return Prop.ForAll(weights.ToArbitrary(), w =>
         {
             using var registry = Upstreams.Registry("api", HashUpstream(w, tableSize: 10007));
-            var peers = registry.Get("api").Clusters[0].Servers;
-            var table = MaglevTable.Build(peers, 10007);
+            var servers = registry.Get("api").Clusters[0].Servers;
+            var table = MaglevTable.Build(servers, 10007);
             var counts = new int[w.Length];
             for (int slot = 0; slot < table.Length; slot++)
             {
@@ -154,10 +154,10 @@ public sealed class MaglevTests
         int home = registry.SelectPeer("api", "cart-7").Port;
         var calls = new List<int>();
 
-        int served = await registry.ExecuteAsync<int>("api", (peer, _) =>
+        int served = await registry.ExecuteAsync<int>("api", (server, _) =>
         {
-            calls.Add(peer.Port);
-            return peer.Port == home ? throw new InvalidOperationException("down") : ValueTask.FromResult(peer.Port);
+            calls.Add(server.Port);
+            return server.Port == home ? throw new InvalidOperationException("down") : ValueTask.FromResult(server.Port);
         }, new ExecuteOptions { HashKey = "cart-7" });
 
         Assert.Equal(home, calls[0]);
@@ -201,9 +201,9 @@ public sealed class MaglevTests
 
         for (int call = 1; call <= 40; call++)
         {
-            calls.Add(registry.ExecuteAsync<int>("api", (peer, _) =>
+            calls.Add(registry.ExecuteAsync<int>("api", (server, _) =>
             {
-                inFlight[peer.Port] = inFlight.GetValueOrDefault(peer.Port) + 1;
+                inFlight[server.Port] = inFlight.GetValueOrDefault(server.Port) + 1;
                 return new ValueTask<int>(gate.Task);
             }, options).AsTask());
 
@@ -229,7 +229,7 @@ public sealed class MaglevTests
         using var registry = Upstreams.Registry("api", upstream);
         var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var calls = Enumerable.Range(0, 50)
-            .Select(i => registry.ExecuteAsync<int>("api", (peer, _) => new ValueTask<int>(gate.Task), new ExecuteOptions { HashKey = "k" + i }).AsTask())
+            .Select(i => registry.ExecuteAsync<int>("api", (server, _) => new ValueTask<int>(gate.Task), new ExecuteOptions { HashKey = "k" + i }).AsTask())
             .ToList();
 
         Assert.Equal(50, registry.Get("api").Clusters[0].Servers[0].Health.InFlight);
@@ -252,9 +252,9 @@ public sealed class MaglevTests
         var late = new List<Task<int>>();
         for (int call = 1; call <= 8; call++)
         {
-            late.Add(registry.ExecuteAsync<int>("api", (peer, _) =>
+            late.Add(registry.ExecuteAsync<int>("api", (server, _) =>
             {
-                inFlight[peer.Port] = inFlight.GetValueOrDefault(peer.Port) + 1;
+                inFlight[server.Port] = inFlight.GetValueOrDefault(server.Port) + 1;
                 return new ValueTask<int>(gate.Task);
             }, options).AsTask());
             Assert.True(inFlight.Values.Max() <= (int)Math.Ceiling(1.25 * call / 4), $"call {call}: {string.Join(",", inFlight)}");

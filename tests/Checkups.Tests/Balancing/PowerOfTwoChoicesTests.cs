@@ -36,16 +36,16 @@ public sealed class PowerOfTwoChoicesTests
             weights =>
             {
                 using var registry = Registry(weights.Length, i => weights[i]);
-                var peers = registry.Get("api").Clusters[0].Servers.ToArray();
-                var table = new WeightedAliasTable(peers);
-                var counts = new long[peers.Length];
+                var servers = registry.Get("api").Clusters[0].Servers.ToArray();
+                var table = new WeightedAliasTable(servers);
+                var counts = new long[servers.Length];
                 for (long r = 0; r < table.Span; r++)
                 {
                     counts[table.DrawAt(r)]++;
                 }
 
                 // n × total outcomes; server k owns weight(k) × n of them: its exact share.
-                return counts.Select((c, k) => c == (long)weights[k] * peers.Length).All(ok => ok)
+                return counts.Select((c, k) => c == (long)weights[k] * servers.Length).All(ok => ok)
                     .Label("each server owns weight × servers of the table's outcomes");
             });
     }
@@ -74,8 +74,8 @@ public sealed class PowerOfTwoChoicesTests
     public void AliasTable_DownServers_AreNeverDrawn()
     {
         using var registry = Registry(6, i => i + 1, down: i => i % 2 == 0);
-        var peers = registry.Get("api").Clusters[0].Servers.ToArray();
-        var table = new WeightedAliasTable(peers);
+        var servers = registry.Get("api").Clusters[0].Servers.ToArray();
+        var table = new WeightedAliasTable(servers);
 
         var drawn = Enumerable.Range(0, (int)table.Span).Select(r => table.DrawAt(r)).Distinct().Order();
 

@@ -478,9 +478,9 @@ public sealed class SmoothWeightedRoundRobinModeTests
             var seen = new List<int>();
             for (int i = 0; i < 4; i++)
             {
-                var peer = selector.Pick(ref context)!;
-                seen.Add(peer.Port);
-                context.Tried.Add(peer.Index);
+                var server = selector.Pick(ref context)!;
+                seen.Add(server.Port);
+                context.Tried.Add(server.Index);
             }
 
             Assert.Null(selector.Pick(ref context));

@@ -63,8 +63,8 @@ public sealed class AddCheckupsTests
         Assert.Equal(TimeSpan.FromSeconds(3), api.TryTimeout);
         Assert.Equal(TimeSpan.FromSeconds(1), api.Timeouts.Connect);
         Assert.Equal(TimeSpan.FromSeconds(5), api.Timeouts.Read);
-        var peer = api.Clusters[0].Servers[0];
-        Assert.Equal((3, 2, TimeSpan.FromSeconds(30), "z1", "r7"), (peer.Weight, peer.MaxFails, peer.FailTimeout, peer.Zone, peer.Metadata["rack"]));
+        var server = api.Clusters[0].Servers[0];
+        Assert.Equal((3, 2, TimeSpan.FromSeconds(30), "z1", "r7"), (server.Weight, server.MaxFails, server.FailTimeout, server.Zone, server.Metadata["rack"]));
         Assert.Equal(TimeSpan.FromSeconds(2), registry.HeartbeatInterval);
         var geo = registry.Get("geo");
         Assert.True(geo.HasNamedClusters);

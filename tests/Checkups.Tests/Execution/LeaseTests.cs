@@ -127,11 +127,11 @@ public sealed class LeaseTests
             lease.Complete(LeaseOutcome.Success, lease.Server.Port == 8001 ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromMilliseconds(5));
         }
 
-        var peers = registry.Get("api").Clusters[0].Servers;
+        var servers = registry.Get("api").Clusters[0].Servers;
         long now = _time.GetTimestamp();
         double decay = 10 * _time.TimestampFrequency;
-        Assert.True(peers[0].Health.Latency.TryRead(now, decay, out double slow));
-        Assert.True(peers[1].Health.Latency.TryRead(now, decay, out double fast));
+        Assert.True(servers[0].Health.Latency.TryRead(now, decay, out double slow));
+        Assert.True(servers[1].Health.Latency.TryRead(now, decay, out double fast));
         Assert.True(slow > 10 * fast, $"{slow} vs {fast}");
         Assert.All(Enumerable.Range(0, 20), _ =>
         {

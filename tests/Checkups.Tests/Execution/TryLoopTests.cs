@@ -18,12 +18,12 @@ public sealed class TryLoopTests
 
     private static ServerOptions S(int port, int maxFails = 0) => Upstreams.Server(port, maxFails: maxFails);
 
-    private static ValueTask<int> FailOn(Server peer, ISet<int> failing, List<int> calls)
+    private static ValueTask<int> FailOn(Server server, ISet<int> failing, List<int> calls)
     {
-        calls.Add(peer.Port);
-        return failing.Contains(peer.Port)
-            ? ValueTask.FromException<int>(new InvalidOperationException($"refused by {peer.Port}"))
-            : ValueTask.FromResult(peer.Port);
+        calls.Add(server.Port);
+        return failing.Contains(server.Port)
+            ? ValueTask.FromException<int>(new InvalidOperationException($"refused by {server.Port}"))
+            : ValueTask.FromResult(server.Port);
     }
 
     [Fact]
@@ -410,8 +410,8 @@ public sealed class TryLoopTests
         using var registry = Upstreams.Registry("api", Upstreams.WithLevels(new[] { Upstreams.Server(8001, down: true) }, new[] { S(9001) }), _time);
 
         Assert.Equal(9001, registry.SelectPeer("api").Port);
-        Assert.True(registry.TrySelectPeer("api", null, out var peer));
-        Assert.Equal("2", peer.Cluster);
+        Assert.True(registry.TrySelectPeer("api", null, out var server));
+        Assert.Equal("2", server.Cluster);
         Assert.False(registry.TrySelectPeer("missing", null, out _));
     }
 }

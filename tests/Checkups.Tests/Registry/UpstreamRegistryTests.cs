@@ -163,19 +163,19 @@ public sealed class UpstreamRegistryTests
             while (Volatile.Read(ref finished) == 0 && DateTime.UtcNow < deadline)
             {
                 long before = registry.Version;
-                var peer = registry.SelectPeer("api");
+                var server = registry.SelectPeer("api");
                 long after = registry.Version;
-                int gen = int.Parse(peer.Metadata["gen"], CultureInfo.InvariantCulture);
+                int gen = int.Parse(server.Metadata["gen"], CultureInfo.InvariantCulture);
                 long snapshotVersion = firstVersion + gen;
                 if (snapshotVersion < before || snapshotVersion > after)
                 {
                     lock (failures)
                     {
-                        failures.Add($"peer of version {snapshotVersion} picked between versions {before} and {after}");
+                        failures.Add($"server of version {snapshotVersion} picked between versions {before} and {after}");
                     }
                 }
 
-                Interlocked.Increment(ref counts[gen, peer.Port - 8001]);
+                Interlocked.Increment(ref counts[gen, server.Port - 8001]);
             }
         })).ToArray();
 

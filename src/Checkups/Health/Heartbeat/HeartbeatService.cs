@@ -154,12 +154,12 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
             var seen = new HashSet<ServerHealth>(ReferenceEqualityComparer.Instance);
             foreach (var cluster in upstream.Clusters)
             {
-                foreach (var peer in cluster.Servers)
+                foreach (var server in cluster.Servers)
                 {
                     // A host:port listed in several clusters shares one health state: probe it once.
-                    if (seen.Add(peer.Health))
+                    if (seen.Add(server.Health))
                     {
-                        work.Add((upstream, peer));
+                        work.Add((upstream, server));
                     }
                 }
             }
@@ -245,7 +245,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         }
     }
 
-    private async Task<ProbeResult> ProbeAsync(Upstream upstream, Server peer, CancellationToken cancellationToken)
+    private async Task<ProbeResult> ProbeAsync(Upstream upstream, Server server, CancellationToken cancellationToken)
     {
         var options = upstream.Source.Heartbeat;
         var timeout = upstream.Timeouts.Connect;
@@ -263,7 +263,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
             try
             {
                 // WaitAsync bounds even a probe that ignores its token, so a round always ends.
-                probing = probe.ProbeAsync(new ProbeContext(upstream, peer, options, timeout), linked.Token).AsTask();
+                probing = probe.ProbeAsync(new ProbeContext(upstream, server, options, timeout), linked.Token).AsTask();
                 result = await probing.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false)
                     ?? ProbeResult.Failure($"the probe of type '{options.Type}' returned no result");
             }
@@ -318,9 +318,9 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         var byUpstream = new Dictionary<string, (Upstream Current, List<(Server Server, ProbeResult Result)> Verdicts)>(StringComparer.OrdinalIgnoreCase);
         for (int i = 0; i < work.Count; i++)
         {
-            var (probed, peer) = work[i];
+            var (probed, server) = work[i];
             if (!_store.Current.Upstreams.TryGetValue(probed.Name, out var current) || !current.HeartbeatEnabled
-                || !current.Health.TryGetValue(peer.Key, out var health) || !ReferenceEquals(health, peer.Health))
+                || !current.Health.TryGetValue(server.Key, out var health) || !ReferenceEquals(health, server.Health))
             {
                 continue;
             }
@@ -330,23 +330,23 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
                 byUpstream[current.Name] = group = (current, new List<(Server, ProbeResult)>());
             }
 
-            group.Verdicts.Add((peer, results[i]));
+            group.Verdicts.Add((server, results[i]));
         }
 
         foreach (var (upstream, verdicts) in byUpstream.Values)
         {
             int sensibility = Math.Max(1, upstream.Source.Heartbeat.Sensibility);
             var kept = upstream.Protected && AllWouldFail(verdicts, sensibility) ? KeptByProtection(upstream) : null;
-            foreach (var (peer, result) in verdicts)
+            foreach (var (server, result) in verdicts)
             {
-                bool protect = kept is not null && ReferenceEquals(kept.Health, peer.Health);
-                var (before, after) = peer.Health.RecordProbe(result, sensibility, protect);
+                bool protect = kept is not null && ReferenceEquals(kept.Health, server.Health);
+                var (before, after) = server.Health.RecordProbe(result, sensibility, protect);
                 if (protect && before != after)
                 {
-                    Log.UpstreamProtected(_logger, upstream.Name, peer.Key);
+                    Log.UpstreamProtected(_logger, upstream.Name, server.Key);
                 }
 
-                Report(upstream.Name, peer, before, after, result.Message);
+                Report(upstream.Name, server, before, after, result.Message);
             }
         }
     }
@@ -354,9 +354,9 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
     private static bool AllWouldFail(List<(Server Server, ProbeResult Result)> verdicts, int sensibility)
     {
         bool any = false;
-        foreach (var (peer, result) in verdicts)
+        foreach (var (server, result) in verdicts)
         {
-            if (peer.Down)
+            if (server.Down)
             {
                 continue;
             }
@@ -366,7 +366,7 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
             // A server out of rotation by passive accounting counts as failing too, whatever its probe said: protection
             // judges what callers can use, passive and active verdicts alike.
             long now = 0;
-            if (!peer.Health.IsPassiveErr(ref now) && !peer.Health.WouldFail(result, sensibility))
+            if (!server.Health.IsPassiveErr(ref now) && !server.Health.WouldFail(result, sensibility))
             {
                 return false;
             }
@@ -385,26 +385,26 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         long now = 0;
         foreach (var cluster in upstream.Clusters)
         {
-            foreach (var peer in cluster.Servers)
+            foreach (var server in cluster.Servers)
             {
-                if (peer.Down)
+                if (server.Down)
                 {
                     continue;
                 }
 
-                if (!peer.Health.IsPassiveErr(ref now))
+                if (!server.Health.IsPassiveErr(ref now))
                 {
-                    return peer;
+                    return server;
                 }
 
-                fallback ??= peer;
+                fallback ??= server;
             }
         }
 
         return fallback;
     }
 
-    private void Report(string upstream, Server peer, string? before, string after, string? message)
+    private void Report(string upstream, Server server, string? before, string after, string? message)
     {
         string previous = before ?? HealthStatus.Ok;
         if (previous == after)
@@ -415,11 +415,11 @@ internal sealed class HeartbeatService : IHostedService, IDisposable
         _metrics.StatusChanged(upstream, after);
         if (after == HealthStatus.Ok)
         {
-            Log.PeerRecovered(_logger, peer.Key, upstream, after, previous);
+            Log.ServerRecovered(_logger, server.Key, upstream, after, previous);
         }
         else
         {
-            Log.PeerStatusChanged(_logger, peer.Key, upstream, after, previous, message);
+            Log.ServerStatusChanged(_logger, server.Key, upstream, after, previous, message);
         }
     }
 }

@@ -79,7 +79,7 @@ internal sealed class HttpProbe : IHealthProbe
 
     /// <summary>
     /// A code listed in <see cref="HttpProbeOptions.Statuses"/> has its verdict; otherwise it must match
-    /// <see cref="HttpProbeOptions.AliveStatuses"/> when any are given; otherwise it is alive if the seed's map lists
+    /// <see cref="HttpProbeOptions.AliveStatuses"/> when any are given; otherwise it is alive if lua-resty-checkups' map lists
     /// anything at all, or if it is 2xx or 3xx.
     /// </summary>
     internal static bool IsAlive(int code, HttpProbeOptions options)

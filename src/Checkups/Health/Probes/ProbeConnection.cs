@@ -9,11 +9,11 @@ namespace Checkups.Health.Probes;
 /// <summary>Opens the TCP connection a probe talks over.</summary>
 internal static class ProbeConnection
 {
-    public static async ValueTask<Socket> ConnectAsync(Server peer, CancellationToken cancellationToken)
+    public static async ValueTask<Socket> ConnectAsync(Server server, CancellationToken cancellationToken)
     {
-        EndPoint endPoint = IPAddress.TryParse(peer.Host, out var address)
-            ? new IPEndPoint(address, peer.Port)
-            : new DnsEndPoint(peer.Host, peer.Port);
+        EndPoint endPoint = IPAddress.TryParse(server.Host, out var address)
+            ? new IPEndPoint(address, server.Port)
+            : new DnsEndPoint(server.Host, server.Port);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {

@@ -7,10 +7,10 @@ namespace Checkups.Health.Probes;
 /// <summary>What a probe is asked to check: one server of one upstream, with the upstream's heartbeat options.</summary>
 public sealed class ProbeContext
 {
-    internal ProbeContext(Upstream upstream, Server peer, HeartbeatOptions options, TimeSpan timeout)
+    internal ProbeContext(Upstream upstream, Server server, HeartbeatOptions options, TimeSpan timeout)
     {
         Upstream = upstream;
-        Server = peer;
+        Server = server;
         Options = options;
         Timeout = timeout;
     }
