@@ -86,10 +86,6 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         return SendBalancedAsync(request, original, cancellationToken);
     }
 
-    private static bool IsIdempotent(HttpMethod method) =>
-        method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options
-        || method == HttpMethod.Put || method == HttpMethod.Delete || method == HttpMethod.Trace;
-
     /// <summary>The request's address on <paramref name="server"/>: scheme, the server's host and port, the original path and query; one string, one <see cref="Uri"/>.</summary>
     private static Uri Address(Uri original, Server server, string scheme)
     {
@@ -287,11 +283,9 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
     /// </summary>
     private async ValueTask<string?> CannotSendAgainAsync(HttpRequestMessage request)
     {
-        if (!IsIdempotent(request.Method) && !(_options.RetryNonIdempotent && (request.Method == HttpMethod.Post || request.Method == HttpMethod.Patch)))
+        if (HttpRetryRules.WhyNotRetried(request.Method.Method, _options.RetryNonIdempotent) is { } notRetried)
         {
-            return _options.RetryNonIdempotent || (request.Method != HttpMethod.Post && request.Method != HttpMethod.Patch)
-                ? "the method is not idempotent"
-                : "the method is not idempotent (RetryNonIdempotent is off)";
+            return notRetried;
         }
 
         var content = request.Content;
