@@ -37,6 +37,12 @@ public sealed class Backend : IAsyncDisposable
     /// <summary>Gets or sets whether requests are held without an answer until the client gives up.</summary>
     public bool Hang { get; set; }
 
+    /// <summary>
+    /// Gets or sets a task every request waits for before it is answered (a request held in flight until the test lets it
+    /// go); <see langword="null"/> answers at once.
+    /// </summary>
+    public Task? Gate { get; set; }
+
     /// <summary>Gets the requests that reached this backend.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
@@ -124,6 +130,11 @@ public sealed class Backend : IAsyncDisposable
             }
 
             return;
+        }
+
+        if (Gate is { } gate)
+        {
+            await gate.WaitAsync(TimeSpan.FromMinutes(1), context.RequestAborted);
         }
 
         using var reader = new StreamReader(context.Request.Body);

@@ -1,0 +1,275 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Checkups.Configuration;
+using Checkups.Status;
+using Checkups.TestUtils;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Model;
+
+namespace Checkups.Yarp.Tests;
+
+/// <summary>YARP in-process on Kestrel, running on Checkups, in front of real Kestrel backends on 127.0.0.1.</summary>
+public sealed class CheckupsYarpTests : IAsyncLifetime
+{
+    private readonly List<Backend> _backends = new();
+
+    public Task InitializeAsync() => Backend.StartAllAsync(_backends, "A", "B", "C");
+
+    public Task DisposeAsync() => Backend.DisposeAllAsync(_backends);
+
+    /// <summary>Sends <paramref name="count"/> GETs over <paramref name="loops"/> concurrent loops; counts answers by body, failures by reason.</summary>
+    private static async Task<(ConcurrentDictionary<string, int> Answers, ConcurrentQueue<string> Failures)> LoadAsync(HttpClient client, int count, int loops, CancellationToken stop = default)
+    {
+        var answers = new ConcurrentDictionary<string, int>();
+        var failures = new ConcurrentQueue<string>();
+        int issued = 0;
+        await Task.WhenAll(Enumerable.Range(0, loops).Select(_ => Task.Run(async () =>
+        {
+            for (int number; !stop.IsCancellationRequested && (number = Interlocked.Increment(ref issued)) <= count;)
+            {
+                try
+                {
+                    using var message = new HttpRequestMessage(HttpMethod.Get, "/items");
+                    using var response = await client.SendAsync(message);
+                    string body = await response.Content.ReadAsStringAsync();
+                    if (response.StatusCode != HttpStatusCode.OK)
+                    {
+                        failures.Enqueue($"request {number}: {(int)response.StatusCode} {body}");
+                        continue;
+                    }
+
+                    answers.AddOrUpdate(body, 1, static (_, n) => n + 1);
+                }
+                catch (HttpRequestException ex)
+                {
+                    failures.Enqueue($"request {number}: {ex.Message}");
+                }
+            }
+        })));
+        return (answers, failures);
+    }
+
+    [Fact]
+    public async Task Weights_TenThousandRequests_ShareWithinTwoPercent_AndYarpSeesTheServersAsDestinations()
+    {
+        await using var proxy = await YarpProxy.StartAsync(YarpProxy.Upstream(_backends, 1, 2, 3));
+
+        var (answers, failures) = await LoadAsync(proxy.Client, 10_000, loops: 8);
+
+        Assert.Empty(failures);
+        Assert.InRange(answers["A"] / 10_000.0, (1 / 6.0) - 0.02, (1 / 6.0) + 0.02);
+        Assert.InRange(answers["B"] / 10_000.0, (2 / 6.0) - 0.02, (2 / 6.0) + 0.02);
+        Assert.InRange(answers["C"] / 10_000.0, (3 / 6.0) - 0.02, (3 / 6.0) + 0.02);
+        var lookup = proxy.Services.GetRequiredService<IProxyStateLookup>();
+        Assert.True(lookup.TryGetCluster("api", out var cluster));
+        Assert.Equal(_backends.Select(b => $"127.0.0.1:{b.Port}").Order(), cluster!.Destinations.Keys.Order());
+        Assert.Equal("api", Assert.Single(proxy.Registry.GetStatus().Upstreams).Key);
+    }
+
+    [Fact]
+    public async Task HashByHeader_SameKeySameDestination_AndRemovingOneOfFourMovesAboutAQuarter()
+    {
+        await using var fourth = await Backend.StartAsync("D");
+        var backends = _backends.Append(fourth).ToList();
+        var upstream = YarpProxy.Upstream(backends);
+        upstream.Mode = BalancingModes.Hash;
+        await using var proxy = await YarpProxy.StartAsync(upstream, clusterMetadata: new Dictionary<string, string> { [CheckupsYarpMetadata.HashKey] = "header:X-User" });
+        async Task<string> ServerOf(string user)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/profile");
+            request.Headers.Add("X-User", user);
+            using var response = await proxy.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadAsStringAsync();
+        }
+
+        var users = Enumerable.Range(0, 400).Select(i => "user-" + i).ToList();
+        var before = new Dictionary<string, string>();
+        foreach (string user in users)
+        {
+            before[user] = await ServerOf(user);
+            Assert.Equal(before[user], await ServerOf(user));
+        }
+
+        var without = YarpProxy.Upstream(_backends);
+        without.Mode = BalancingModes.Hash;
+        proxy.Registry.Update("api", without);
+        int moved = 0;
+        foreach (string user in users)
+        {
+            string after = await ServerOf(user);
+            Assert.NotEqual("D", after);
+            moved += after == before[user] ? 0 : 1;
+            Assert.True(before[user] == "D" || after == before[user] || moved < 400, "a key moved");
+        }
+
+        // Every key of the server removed moves; of the others, Maglev moves only a few (its minimal disruption).
+        int onD = before.Values.Count(s => s == "D");
+        Assert.InRange(onD, 60, 140);
+        Assert.InRange(moved, onD, onD + (int)(0.05 * users.Count));
+    }
+
+    [Fact]
+    public async Task RollingRestart_EveryBackendStoppedAndRestarted_Under32ConcurrentGets_NoRequestFails()
+    {
+        var time = new FakeTimeProvider();
+        var upstream = YarpProxy.Upstream(_backends);
+        upstream.Try = 3;
+
+        // Attempt timeouts far beyond the clock's moves below, which are only to end a restarted server's fail timeout.
+        upstream.Timeouts.Connect = TimeSpan.FromMinutes(10);
+        upstream.Timeouts.Read = TimeSpan.FromMinutes(10);
+        foreach (var server in upstream.Servers)
+        {
+            (server.MaxFails, server.FailTimeout) = (1, TimeSpan.FromSeconds(30));
+        }
+
+        await using var proxy = await YarpProxy.StartAsync(upstream, time: time);
+        using var done = new CancellationTokenSource();
+        var load = LoadAsync(proxy.Client, 200_000, loops: 32, done.Token);
+        var served = new List<int>();
+        foreach (var backend in _backends)
+        {
+            await WaitForRequestsAsync(_backends, 300);
+            await backend.StopAsync();
+            await WaitForRequestsAsync(_backends.Where(b => b != backend).ToList(), 300);
+            await backend.RestartAsync();
+
+            // Its failures put it out for its fail timeout: the test moves the clock past it, and it serves again.
+            time.Advance(TimeSpan.FromSeconds(31));
+            served.Add(backend.Requests);
+        }
+
+        await WaitForRequestsAsync(_backends, 300);
+        await done.CancelAsync();
+        var (answers, failures) = await load.WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Empty(failures);
+        Assert.All(_backends.Zip(served), pair => Assert.True(pair.First.Requests > pair.Second, $"{pair.First.Name} served nothing after its restart"));
+        Assert.All(proxy.Registry.GetStatus().Upstreams["api"].Clusters[0].Servers, s => Assert.Equal(0, s.InFlight));
+        Assert.True(answers.Values.Sum() > 0);
+    }
+
+    /// <summary>Waits (bounded) until each backend has served <paramref name="more"/> requests more than now.</summary>
+    private static async Task WaitForRequestsAsync(IReadOnlyList<Backend> backends, int more)
+    {
+        var targets = backends.Select(b => b.Requests + more).ToArray();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        for (int i = 0; i < 60_000 && backends.Select((b, k) => b.Requests < targets[k]).Any(behind => behind); i++)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the load did not reach every backend");
+            await Task.Delay(1);
+        }
+    }
+
+    [Fact]
+    public async Task Post_NotRetriedUnlessOptedIn_ThenRetriedWithItsBodyIntact()
+    {
+        await _backends[0].StopAsync();
+
+        await using (var plain = await YarpProxy.StartAsync(YarpProxy.Upstream(_backends)))
+        {
+            using var refused = await plain.Client.PostAsync("/orders", new StringContent("payload", Encoding.UTF8, "text/plain"));
+            Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
+            Assert.Null(_backends[1].LastBody);
+        }
+
+        await using var opted = await YarpProxy.StartAsync(YarpProxy.Upstream(_backends), yarp: options =>
+        {
+            options.RetryNonIdempotent = true;
+            options.BufferRequestBodies = true;
+        });
+        using var retried = await opted.Client.PostAsync("/orders", new StringContent("payload", Encoding.UTF8, "text/plain"));
+
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.Equal("B:payload", await retried.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task HangingBackend_TheAttemptEndsAtItsTimeout_AndTheRequestGoesElsewhere()
+    {
+        var time = new FakeTimeProvider();
+        var upstream = YarpProxy.Upstream(_backends);
+        upstream.TryTimeout = TimeSpan.FromSeconds(5);
+        upstream.Timeouts.Connect = TimeSpan.FromMilliseconds(200);
+        upstream.Timeouts.Read = TimeSpan.FromMilliseconds(300);
+        upstream.Servers[0].MaxFails = 1;
+        await using var proxy = await YarpProxy.StartAsync(upstream, time: time);
+        _backends[0].Hang = true;
+
+        var pending = proxy.Client.GetStringAsync("/slow");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        for (int i = 0; i < 30_000 && _backends[0].Requests == 0 && DateTime.UtcNow < deadline; i++)
+        {
+            await Task.Delay(1);
+        }
+
+        Assert.Equal(1, _backends[0].Requests);
+        time.Advance(TimeSpan.FromMilliseconds(499));
+        Assert.False(pending.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal("B", await pending.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(HealthStatus.Err, proxy.Registry.GetStatus().Upstreams["api"].Clusters[0].Servers[0].Status);
+    }
+
+    [Fact]
+    public async Task UpstreamRemovedWhileRequestsAreInFlight_LosesNone_AndLaterRequestsFindNoServer()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        foreach (var backend in _backends)
+        {
+            backend.Gate = gate.Task;
+        }
+
+        await using var proxy = await YarpProxy.StartAsync(YarpProxy.Upstream(_backends));
+        var inFlight = Enumerable.Range(0, 12).Select(_ => proxy.Client.GetAsync("/held")).ToList();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        for (int i = 0; i < 30_000 && _backends.Sum(b => b.Requests) < 12 && DateTime.UtcNow < deadline; i++)
+        {
+            await Task.Delay(1);
+        }
+
+        Assert.Equal(12, _backends.Sum(b => b.Requests));
+        Assert.True(proxy.Registry.Delete("api"));
+        gate.SetResult();
+
+        foreach (var request in inFlight)
+        {
+            using var response = await request.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using var after = await proxy.Client.GetAsync("/later");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task YarpsOwnPipeline_WithThePolicyNamedCheckups_PicksByTheUpstreamsWeights_AndReportsFailures()
+    {
+        var upstream = YarpProxy.Upstream(_backends, 1, 1, 2);
+        upstream.Servers[0].MaxFails = 1;
+        await using var proxy = await YarpProxy.StartAsync(
+            upstream,
+            clusterMetadata: null,
+            useCheckups: false,
+            yarp: null);
+        _backends[0].Status = 503;
+
+        var (answers, failures) = await LoadAsync(proxy.Client, 400, loops: 1);
+
+        // A answered 503 once (its failure status), was reported, and left the rotation; B and C share by weight.
+        Assert.Single(failures);
+        Assert.Equal(HealthStatus.Err, proxy.Registry.GetStatus().Upstreams["api"].Clusters[0].Servers[0].Status);
+        Assert.InRange(answers["C"] / (double)(answers["B"] + answers["C"]), 0.6, 0.73);
+    }
+}
