@@ -6,6 +6,7 @@ using Checkups.Benchmarks;
 return args.Length > 0 && args[0] == "report" ? QuickReport.Run(args)
     : args.Length > 0 && args[0] == "serve-http" ? await HttpHandlerBench.ServeAsync()
     : args.Length > 0 && args[0] == "serve-admin" ? await AdminPut.ServeAsync()
+    : args.Length > 0 && args[0] == "serve-backends" ? await YarpBench.ServeBackendsAsync()
     : RunBenchmarkDotNet(args);
 
 static int RunBenchmarkDotNet(string[] args)

@@ -41,7 +41,7 @@ internal static class QuickReport
 
         if (output is null)
         {
-            Console.Error.WriteLine("usage: report --out FILE [--quick | --hostile | --http | --consul | --admin | --simulations] | report --svg DIR");
+            Console.Error.WriteLine("usage: report --out FILE [--quick | --hostile | --http | --consul | --admin | --simulations | --yarp] | report --svg DIR");
             return 2;
         }
 
@@ -84,6 +84,14 @@ internal static class QuickReport
                 Console.WriteLine($"{metric.Name,-32} {metric.Value,10:0.###} {metric.Unit}");
             }
 
+            return 0;
+        }
+
+        // --yarp: only YARP with Checkups beside YARP's RoundRobin (about half a minute).
+        if (Array.IndexOf(args, "--yarp") > 0)
+        {
+            var yarp = YarpBench.MeasureAsync().GetAwaiter().GetResult();
+            Console.WriteLine($"yarp.rps.ratio {yarp.RpsRatio} (Checkups {yarp.CheckupsRps}/s, RoundRobin {yarp.YarpRps}/s), yarp.extra.bytes {yarp.ExtraBytes}, yarp.fault.failed.checkups {yarp.FailedCheckups}, yarp.fault.failed.yarp {yarp.FailedYarp}");
             return 0;
         }
 
@@ -204,6 +212,11 @@ internal static class QuickReport
                 metrics.Add(new("consul.propagation.p99.ms", propagation.P99Ms, "ms"));
             }
 
+            var yarpFigures = YarpBench.MeasureAsync().GetAwaiter().GetResult();
+            metrics.Add(new("yarp.rps.ratio", yarpFigures.RpsRatio, "ratio"));
+            metrics.Add(new("yarp.extra.bytes", yarpFigures.ExtraBytes, "bytes"));
+            metrics.Add(new("yarp.fault.failed.checkups", yarpFigures.FailedCheckups, "requests"));
+            metrics.Add(new("yarp.fault.failed.yarp", yarpFigures.FailedYarp, "requests"));
             var (adminPutMs, adminWaitMs) = AdminPut.MeasureAsync().GetAwaiter().GetResult();
             metrics.Add(new("admin.put.ms.10000", adminPutMs, "ms"));
             metrics.Add(new("admin.put.other.wait.ms", adminWaitMs, "ms"));

@@ -74,8 +74,7 @@ internal sealed class CheckupsForwarding
 
         var config = cluster.Model.Config;
         var requestConfig = config.HttpRequest ?? ForwarderRequestConfig.Empty;
-        var attempt = new AttemptState(proxy.Route.Transformer);
-        context.Features.Set(attempt);
+        var attempt = new AttemptTransformer(proxy.Route.Transformer);
         var call = _registry.BeginCall(upstream, KeyOf(context, bound, upstream), new CallSettings { Try = tryLimit, RetryGate = budget });
         int vetoedStatus = 0;
         try
@@ -101,7 +100,7 @@ internal sealed class CheckupsForwarding
                 ForwarderError error;
                 try
                 {
-                    error = await _forwarder.SendAsync(context, prefix, cluster.Model.HttpClient, requestConfig, CheckupsTransformer.Instance, token).ConfigureAwait(false);
+                    error = await _forwarder.SendAsync(context, prefix, cluster.Model.HttpClient, requestConfig, attempt, token).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -177,7 +176,6 @@ internal sealed class CheckupsForwarding
         finally
         {
             call.Dispose();
-            context.Features.Set<AttemptState>(null);
         }
     }
 
@@ -270,64 +268,43 @@ internal sealed class CheckupsForwarding
             or ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeResponseClient;
 
     private static string Status(int status) => string.Create(CultureInfo.InvariantCulture, $"status {status}");
-
-    /// <summary>The attempt in progress, for <see cref="CheckupsTransformer"/>: the route's own transformer and whether to hold back a failure status.</summary>
-    internal sealed class AttemptState(HttpTransformer inner)
-    {
-        private Upstream? _upstream;
-        private bool _mayRetry;
-
-        public HttpTransformer Inner { get; } = inner;
-
-        /// <summary>Gets the failure status held back in the last attempt, if one was.</summary>
-        public int? Vetoed { get; private set; }
-
-        public void Arm(bool mayRetry, Upstream upstream)
-        {
-            _mayRetry = mayRetry;
-            _upstream = upstream;
-            Vetoed = null;
-        }
-
-        /// <summary>Whether to hold back this answer: a failure status while another attempt may follow.</summary>
-        public bool Veto(int status)
-        {
-            if (_mayRetry && _upstream is not null && HttpRetryRules.IsFailureStatus(_upstream, status))
-            {
-                Vetoed = status;
-                return true;
-            }
-
-            return false;
-        }
-    }
 }
 
 /// <summary>
-/// The transformer every Checkups attempt is forwarded with: the route's own transforms, except that a response whose
-/// status is one of the upstream's failure statuses is discarded (not copied to the client) while another attempt may
-/// follow, so the request can be retried before its response has started.
+/// The transformer a request's attempts are forwarded with, one per request: the route's own transforms, except that a
+/// response whose status is one of the upstream's failure statuses is discarded (not copied to the client) while another
+/// attempt may follow, so the request can be retried before its response has started.
 /// </summary>
-internal sealed class CheckupsTransformer : HttpTransformer
+internal sealed class AttemptTransformer(HttpTransformer inner) : HttpTransformer
 {
-    public static CheckupsTransformer Instance { get; } = new();
+    private Upstream? _upstream;
+    private bool _mayRetry;
+
+    /// <summary>Gets the failure status held back in the last attempt, if one was.</summary>
+    public int? Vetoed { get; private set; }
+
+    /// <summary>Readies the next attempt: whether another may follow it, and the upstream whose failure statuses count.</summary>
+    public void Arm(bool mayRetry, Upstream upstream)
+    {
+        _mayRetry = mayRetry;
+        _upstream = upstream;
+        Vetoed = null;
+    }
 
     public override ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken) =>
-        Inner(httpContext).TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        inner.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
 
     public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
-        if (proxyResponse is not null && httpContext.Features.Get<CheckupsForwarding.AttemptState>() is { } attempt && attempt.Veto((int)proxyResponse.StatusCode))
+        if (proxyResponse is not null && _mayRetry && _upstream is not null && HttpRetryRules.IsFailureStatus(_upstream, (int)proxyResponse.StatusCode))
         {
+            Vetoed = (int)proxyResponse.StatusCode;
             return new ValueTask<bool>(false);
         }
 
-        return Inner(httpContext).TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        return inner.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
     }
 
     public override ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken) =>
-        Inner(httpContext).TransformResponseTrailersAsync(httpContext, proxyResponse, cancellationToken);
-
-    private static HttpTransformer Inner(HttpContext context) =>
-        context.Features.Get<CheckupsForwarding.AttemptState>()?.Inner ?? Default;
+        inner.TransformResponseTrailersAsync(httpContext, proxyResponse, cancellationToken);
 }
