@@ -16,10 +16,10 @@ namespace Checkups.Packaging.Tests;
 /// </summary>
 public sealed class PackageTests
 {
-    private static readonly string[] Packages = { "Checkups", "Checkups.Http", "Checkups.Consul", "Checkups.AspNetCore" };
+    private static readonly string[] Packages = { "Checkups", "Checkups.Http", "Checkups.Consul", "Checkups.AspNetCore", "Checkups.Yarp" };
 
     [Fact]
-    public async Task FourPackages_PackWithMetadata_AndRestoreIntoAThrowawayProject()
+    public async Task EveryPackage_PacksWithMetadata_AndRestoresIntoAThrowawayProject()
     {
         string root = Command.RepositoryRoot();
         string configuration = typeof(PackageTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
@@ -91,6 +91,7 @@ public sealed class PackageTests
                 using Checkups.Consul;
                 using Checkups.Http;
                 using Checkups.Registry;
+                using Checkups.Yarp;
 
                 var options = new CheckupsOptions();
                 var upstream = new UpstreamOptions();
@@ -101,7 +102,9 @@ public sealed class PackageTests
                 var consul = new ConsulOptions { Upstream = "api" };
                 consul.Validate();
                 var check = new CheckupsHealthCheck(registry);
-                Console.WriteLine($"picked {registry.SelectPeer("api").Port} via {handler.Upstream}, {consul.SourceName}, {check.GetType().Name}");
+                var yarp = new CheckupsYarpOptions();
+                yarp.Validate();
+                Console.WriteLine($"picked {registry.SelectPeer("api").Port} via {handler.Upstream}, {consul.SourceName}, {check.GetType().Name}, {CheckupsYarpMetadata.PolicyName}");
                 """);
 
             // Directory.Build.props and the central package versions of this repository must not reach the throwaway project.
@@ -109,7 +112,7 @@ public sealed class PackageTests
             await File.WriteAllTextAsync(Path.Combine(work.FullName, "Directory.Packages.props"), "<Project />");
             string output = await Command.RunAsync(app, "dotnet", "run", "-c", "Release", "--nologo");
 
-            Assert.Contains("picked 8001 via api, consul:api, CheckupsHealthCheck", output, StringComparison.Ordinal);
+            Assert.Contains("picked 8001 via api, consul:api, CheckupsHealthCheck, Checkups", output, StringComparison.Ordinal);
         }
         finally
         {
