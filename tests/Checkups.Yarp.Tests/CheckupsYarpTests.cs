@@ -10,7 +10,9 @@ using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Status;
 using Checkups.TestUtils;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
@@ -188,10 +190,16 @@ public sealed class CheckupsYarpTests : IAsyncLifetime
             options.RetryNonIdempotent = true;
             options.BufferRequestBodies = true;
         });
+        using var retries = new MetricCollector<long>(opted.Services.GetRequiredService<IMeterFactory>(), "Checkups", "checkups.http.retries");
+        using var attempts = new MetricCollector<long>(opted.Services.GetRequiredService<IMeterFactory>(), "Checkups", "checkups.http.attempts");
         using var retried = await opted.Client.PostAsync("/orders", new StringContent("payload", Encoding.UTF8, "text/plain"));
 
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
         Assert.Equal("B:payload", await retried.Content.ReadAsStringAsync());
+
+        // Counted where the HttpClient handler's retries and attempts are counted.
+        Assert.Equal(1, Assert.Single(retries.GetMeasurementSnapshot()).Value);
+        Assert.Equal(new[] { "error", "success" }, attempts.GetMeasurementSnapshot().Select(m => (string)m.Tags["checkups.outcome"]!).Order());
     }
 
     [Fact]
