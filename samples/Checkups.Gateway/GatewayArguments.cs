@@ -13,7 +13,8 @@ internal sealed class GatewayArguments
     public const string Usage = """
         Usage: dotnet run --project samples/Checkups.Gateway [-- options]
           --smoke               send requests through every route, change an upstream live, check, print a summary and exit
-          --consul URL          Consul owns the Gateway:LiveUpstreams upstreams (KV per server, upstreams/<name>/<host:port>)
+          --consul URL          Consul owns the Gateway:LiveUpstreams upstreams (KV per server, upstreams/<name>/<host:port>);
+                                in demo mode the gateway replaces those keys with its backends, and deletes them at the end
           --admin-token TOKEN   the admin API's bearer token (default: Gateway:AdminToken, else a random one, printed)
           --port N              the gateway's port on 127.0.0.1 (default: Gateway:Port, else a free port)
           --admin-port N        the admin API's port on 127.0.0.1 (default: Gateway:AdminPort, else a free port)

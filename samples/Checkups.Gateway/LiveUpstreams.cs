@@ -85,14 +85,16 @@ internal sealed class LiveUpstreams
 
     /// <summary>
     /// The demo's data in Consul: each server of each upstream as a key <c>upstreams/&lt;name&gt;/&lt;host:port&gt;</c>
-    /// (nginx-upsync-module's format; a server of level 2 or later is a <c>backup</c>). Kept in
-    /// <see cref="ConsulKeys"/>, which deletes exactly these keys at the end.
+    /// (nginx-upsync-module's format; a server of level 2 or later is a <c>backup</c>). For its run the demo owns those
+    /// prefixes: what was under them is replaced (a key left by an earlier run would add a server that is gone), and
+    /// <see cref="ConsulKeys"/> deletes them at the end, keys added by hand meanwhile included.
     /// </summary>
     public async Task<ConsulKeys> PutIntoConsulAsync(Uri consul)
     {
-        var keys = new ConsulKeys(consul);
+        var keys = new ConsulKeys(consul, _upstreams.Keys);
         try
         {
+            await keys.ClearAsync();
             foreach (var (name, options) in _upstreams)
             {
                 var levels = options.Clusters.Select((c, i) => (c.Servers, Level: i + 1))
@@ -117,57 +119,60 @@ internal sealed class LiveUpstreams
     }
 }
 
-/// <summary>Keys the gateway wrote into Consul's KV store; deleted (exactly those) when disposed.</summary>
+/// <summary>The demo's keys in Consul's KV store, under <c>upstreams/&lt;name&gt;/</c> for each live upstream; deleted when disposed.</summary>
 internal sealed class ConsulKeys : IAsyncDisposable
 {
     private readonly Uri _consul;
+    private readonly string[] _upstreams;
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
-    private readonly List<string> _written = new();
 
-    public ConsulKeys(Uri consul) => _consul = consul;
+    public ConsulKeys(Uri consul, IEnumerable<string> upstreams)
+    {
+        _consul = consul;
+        _upstreams = upstreams.ToArray();
+    }
 
     public static string Value(ServerOptions server, bool backup) => string.Create(
         CultureInfo.InvariantCulture,
         $$"""{"weight": {{server.Weight}}, "max_fails": {{server.MaxFails}}, "fail_timeout": {{server.FailTimeout.TotalSeconds}}{{(backup ? ", \"backup\": 1" : string.Empty)}}}""");
 
-    public static string Key(string upstream, string host, int port) => $"upstreams/{upstream}/{host}:{port.ToString(CultureInfo.InvariantCulture)}";
-
     public async Task PutAsync(string upstream, string host, int port, string value)
     {
-        string key = Key(upstream, host, port);
         using var content = new StringContent(value, Encoding.UTF8);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var put = await _http.PutAsync(new Uri(_consul, "v1/kv/" + key), content);
+        using var put = await _http.PutAsync(Key(upstream, $"{host}:{port.ToString(CultureInfo.InvariantCulture)}"), content);
         put.EnsureSuccessStatusCode();
-        if (!_written.Contains(key))
-        {
-            _written.Add(key);
-        }
     }
 
     public async Task DeleteAsync(string upstream, string host, int port)
     {
-        string key = Key(upstream, host, port);
-        using var deleted = await _http.DeleteAsync(new Uri(_consul, "v1/kv/" + key));
+        using var deleted = await _http.DeleteAsync(Key(upstream, $"{host}:{port.ToString(CultureInfo.InvariantCulture)}"));
         deleted.EnsureSuccessStatusCode();
-        _written.Remove(key);
+    }
+
+    /// <summary>Deletes every key under the upstreams' prefixes.</summary>
+    public async Task ClearAsync()
+    {
+        foreach (string upstream in _upstreams)
+        {
+            using var deleted = await _http.DeleteAsync(Key(upstream, "?recurse"));
+            deleted.EnsureSuccessStatusCode();
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (string key in _written)
+        try
         {
-            try
-            {
-                using var deleted = await _http.DeleteAsync(new Uri(_consul, "v1/kv/" + key));
-            }
-            catch (HttpRequestException)
-            {
-                // The agent went away: nothing left to clean.
-            }
+            await ClearAsync();
+        }
+        catch (HttpRequestException)
+        {
+            // The agent went away: nothing left to clean.
         }
 
-        _written.Clear();
         _http.Dispose();
     }
+
+    private Uri Key(string upstream, string rest) => new(_consul, $"v1/kv/upstreams/{Uri.EscapeDataString(upstream)}/{rest}");
 }
