@@ -15,6 +15,12 @@ public static class CheckupsHttpClientBuilderExtensions
     /// Sends the client's requests addressed to <paramref name="upstream"/> (<c>http://&lt;upstream&gt;/…</c>, or relative
     /// to such a base address) to the upstream's servers, with retries on another server. Needs <c>AddCheckups</c>.
     /// </summary>
+    /// <remarks>
+    /// One balancer per client: ServiceDiscovery's handler (<c>AddServiceDiscovery()</c> on this client, or on every client
+    /// through <c>ConfigureHttpClientDefaults</c>) is left out of this client's chain, and logged once (event 107). A
+    /// resilience handler outside this one (<c>AddStandardResilienceHandler()</c>) owns the retries: each of its attempts is
+    /// one Checkups try (event 106).
+    /// </remarks>
     /// <param name="builder">The client's builder.</param>
     /// <param name="upstream">The upstream name.</param>
     /// <returns>The builder.</returns>
@@ -53,6 +59,8 @@ public static class CheckupsHttpClientBuilderExtensions
     {
         string name = builder.Name;
         builder.Services.TryAddSingleton<HttpClientState>();
+        builder.Services.AddSingleton(new CheckupsClient(name, upstream));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Http.IHttpMessageHandlerBuilderFilter, OneBalancerFilter>());
 
         // A handler per handler chain the factory builds (transient); the retry budget is the client's, kept across them.
         return builder.AddHttpMessageHandler(provider =>

@@ -43,6 +43,11 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
     private readonly HttpMetrics _metrics;
     private readonly ILogger _logger;
 
+    /// <summary>The request option Microsoft.Extensions.Http.Resilience's handler sets: its presence means that handler runs outside this one.</summary>
+    private const string OuterResilienceKey = "Resilience.Http.ResilienceContext";
+
+    private int _outerResilienceLogged;
+
     /// <summary>Initializes a handler for <paramref name="upstream"/>; set <see cref="DelegatingHandler.InnerHandler"/> when used without a factory.</summary>
     /// <param name="registry">The registry that holds the upstream.</param>
     /// <param name="upstream">The upstream name requests are addressed to.</param>
@@ -85,6 +90,12 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
 
         return SendBalancedAsync(request, original, cancellationToken);
     }
+
+    /// <summary>The scheme <paramref name="server"/> was discovered with, else the first of the preferred ones.</summary>
+    private static string SchemeOf(Server server, string preferred) =>
+        server.Metadata.TryGetValue("scheme", out var discovered) && discovered is "http" or "https"
+            ? discovered
+            : preferred[..preferred.IndexOf('+', StringComparison.Ordinal)];
 
     /// <summary>The request's address on <paramref name="server"/>: scheme, the server's host and port, the original path and query; one string, one <see cref="Uri"/>.</summary>
     private static Uri Address(Uri original, Server server, string scheme)
@@ -132,6 +143,17 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         _metrics.Request(_upstream);
         var options = request.Options;
         int? tryLimit = options.TryGetValue(CheckupsRequestOptions.Try, out int tries) ? Math.Max(1, tries) : null;
+        if (((IDictionary<string, object?>)options).ContainsKey(OuterResilienceKey))
+        {
+            // A resilience handler (Microsoft.Extensions.Http.Resilience) runs outside this one: its retries are the
+            // request's; Checkups makes one attempt per retry of it, each on the server the mode picks, instead of
+            // multiplying them. AddCheckupsWithResilience puts Checkups outside, to own the retries across servers.
+            tryLimit = 1;
+            if (Interlocked.Exchange(ref _outerResilienceLogged, 1) == 0)
+            {
+                HttpLog.OuterResilience(_logger, _upstream);
+            }
+        }
         options.TryGetValue(CheckupsRequestOptions.ClusterOrder, out var clusterOrder);
         string key = Key(request, original, upstream);
         if ((tryLimit ?? upstream.Try) > 1 && await CannotSendAgainAsync(request).ConfigureAwait(false) is { } notRetryable)
@@ -140,7 +162,10 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
             tryLimit = 1;
         }
 
+        // A ServiceDiscovery address names schemes in order of preference (https+http://api): each server is then sent the
+        // scheme it was discovered with, else the first one named.
         string scheme = _options.Scheme ?? original.Scheme;
+        bool schemePerServer = _options.Scheme is null && scheme.Contains('+', StringComparison.Ordinal);
         if (_options.HostHeader == CheckupsHostHeader.LogicalName && !request.Headers.NonValidated.Contains("Host"))
         {
             // The name the request was addressed to, as written (nginx's $proxy_host); the port only when not the default.
@@ -165,7 +190,7 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                 // A retry after a change picks from the upstream as it is now: its timeouts and failure statuses too.
                 var current = call.Upstream;
                 var server = lease.Server;
-                request.RequestUri = Address(original, server, scheme);
+                request.RequestUri = Address(original, server, schemePerServer ? SchemeOf(server, scheme) : scheme);
                 long attemptStarted = _time.GetTimestamp();
                 HttpResponseMessage response;
                 try

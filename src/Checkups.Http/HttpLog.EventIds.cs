@@ -21,5 +21,11 @@ internal static partial class HttpLog
 
         /// <summary>The id of <see cref="HttpLog.RequestFailed"/>.</summary>
         public const int RequestFailed = 105;
+
+        /// <summary>The id of <see cref="HttpLog.OuterResilience"/>.</summary>
+        public const int OuterResilience = 106;
+
+        /// <summary>The id of <see cref="HttpLog.ServiceDiscoveryHandlerRemoved"/>.</summary>
+        public const int ServiceDiscoveryHandlerRemoved = 107;
     }
 }

@@ -23,4 +23,10 @@ internal static partial class HttpLog
 
     [LoggerMessage(EventIds.RequestFailed, LogLevel.Warning, "{Method} {Path}: upstream {Upstream} failed after {Attempts} attempt(s): {Reason}")]
     public static partial void RequestFailed(ILogger logger, string method, string path, string upstream, int attempts, string reason);
+
+    [LoggerMessage(EventIds.OuterResilience, LogLevel.Information, "Upstream {Upstream}: a resilience handler (Microsoft.Extensions.Http.Resilience) runs outside Checkups and owns the retries: each of its attempts is one Checkups try. To let Checkups retry across servers while Polly keeps its timeouts and circuit breaker, use AddCheckupsWithResilience (package Checkups.ServiceDiscovery)")]
+    public static partial void OuterResilience(ILogger logger, string upstream);
+
+    [LoggerMessage(EventIds.ServiceDiscoveryHandlerRemoved, LogLevel.Information, "HttpClient {Client}: ServiceDiscovery's handler (AddServiceDiscovery() on the client or on every client) is left out; Checkups balances upstream {Upstream} over the servers its sources give (services.AddCheckups().AddServiceDiscovery(\"https+http://<service>\") feeds them from ServiceDiscovery)")]
+    public static partial void ServiceDiscoveryHandlerRemoved(ILogger logger, string client, string upstream);
 }

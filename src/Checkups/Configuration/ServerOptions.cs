@@ -48,4 +48,8 @@ public sealed class ServerOptions
     /// <summary>Gets free-form tags of the server.</summary>
     /// <value>Default empty.</value>
     public IDictionary<string, string> Metadata { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Copies every option, deep: changing the copy changes nothing here.</summary>
+    /// <returns>The copy.</returns>
+    public ServerOptions Clone() => OptionsCopy.Of(this)!;
 }
