@@ -110,6 +110,12 @@ public sealed class UpstreamCall : IDisposable
     /// <summary>Gets whether an attempt succeeded.</summary>
     public bool Succeeded => _state == CallState.Succeeded;
 
+    /// <summary>
+    /// Gets the lease out on the current attempt (the one <see cref="TryNext"/> gave), or <see langword="default"/> when none
+    /// is out: an embedder that awaits the attempt's I/O may keep only the call across the await, not the lease as well.
+    /// </summary>
+    public UpstreamLease Lease => _state == CallState.LeaseOut ? new UpstreamLease(_leaseServer!, _token) : default;
+
     /// <summary>Gets whether the current attempt's timer (see <see cref="StartAttemptTimeout"/>) has run out.</summary>
     public bool AttemptTimedOut => _timer is { IsCancellationRequested: true };
 

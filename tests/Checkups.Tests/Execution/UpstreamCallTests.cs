@@ -58,6 +58,27 @@ public sealed class UpstreamCallTests
     }
 
     [Fact]
+    public void Lease_IsTheLeaseOut_CompletingItThroughTheCallEndsTheAttempt_ThenThereIsNone()
+    {
+        using var registry = Registry(upstream => upstream.Try = 2);
+        using var call = registry.BeginCall("api");
+        Assert.Null(call.Lease.Server);
+
+        Assert.True(call.TryNext(out var lease));
+        Assert.Same(lease.Server, call.Lease.Server);
+        Assert.False(call.Lease.IsCompleted);
+
+        // Completing the call's copy is completing the attempt: the original is completed too, and the call goes on.
+        call.Lease.Complete(LeaseOutcome.Failure, TimeSpan.FromMilliseconds(1), new HttpRequestException("refused"));
+        Assert.True(lease.IsCompleted);
+        Assert.Null(call.Lease.Server);
+        Assert.Single(call.FailedAttempts);
+        Assert.True(call.TryNext(out var second));
+        Assert.NotSame(lease.Server, second.Server);
+        Assert.Same(second.Server, call.Lease.Server);
+    }
+
+    [Fact]
     public void TryNext_MoreTriesThanServers_StopsWhenEveryServerWasTried()
     {
         using var registry = Registry(upstream => upstream.Try = 10);
