@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Net.Http;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Checkups.Configuration;
@@ -45,6 +46,9 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
 
     /// <summary>The request option Microsoft.Extensions.Http.Resilience's handler sets: its presence means that handler runs outside this one.</summary>
     private const string OuterResilienceKey = "Resilience.Http.ResilienceContext";
+
+    /// <summary>The owner of upstreams fed by ServiceDiscovery (package Checkups.ServiceDiscovery).</summary>
+    private const string ServiceDiscoveryOwner = "servicediscovery";
 
     private int _outerResilienceLogged;
 
@@ -133,40 +137,103 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
     }
 
     /// <summary>A per-request try timeout as the engine takes it ("never" is a value the engine knows).</summary>
-    private static TimeSpan? PerRequestTryTimeout(HttpRequestOptions options) =>
-        options.TryGetValue(CheckupsRequestOptions.TryTimeout, out var perRequest) ? perRequest : null;
+    private static TimeSpan? PerRequestTryTimeout(HttpRequestOptions? options) =>
+        options is not null && options.TryGetValue(CheckupsRequestOptions.TryTimeout, out var perRequest) ? perRequest : null;
 
-    private async Task<HttpResponseMessage> SendBalancedAsync(HttpRequestMessage request, Uri original, CancellationToken cancellationToken)
+    /// <summary>
+    /// The request's options when it has any, without creating them: <see cref="HttpRequestMessage.Options"/> allocates
+    /// them on its first read, which a request that sets none would pay on every call.
+    /// </summary>
+    private static HttpRequestOptions? OptionsOf(HttpRequestMessage request)
+    {
+        if (!s_optionsFieldMissing)
+        {
+            try
+            {
+                return OptionsField(request);
+            }
+            catch (MissingFieldException)
+            {
+                // A runtime whose HttpRequestMessage keeps its options elsewhere: read them the public way from now on.
+                s_optionsFieldMissing = true;
+            }
+        }
+
+        return request.Options;
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_options")]
+    private static extern ref HttpRequestOptions? OptionsField(HttpRequestMessage request);
+
+    private static bool s_optionsFieldMissing;
+
+    /// <summary>
+    /// Everything before the first attempt, without an await unless the content must be buffered for a retry: the
+    /// asynchronous part (<see cref="AttemptsAsync"/>) then holds only what lives across an attempt.
+    /// </summary>
+    private Task<HttpResponseMessage> SendBalancedAsync(HttpRequestMessage request, Uri original, CancellationToken cancellationToken)
     {
         var upstream = _registry.Get(_upstream);
         _budget.Deposit();
         _metrics.Request(_upstream);
-        var options = request.Options;
-        int? tryLimit = options.TryGetValue(CheckupsRequestOptions.Try, out int tries) ? Math.Max(1, tries) : null;
-        if (((IDictionary<string, object?>)options).ContainsKey(OuterResilienceKey))
+        var options = OptionsOf(request);
+        int? tryLimit = null;
+        if (options is not null)
         {
-            // A resilience handler (Microsoft.Extensions.Http.Resilience) runs outside this one: its retries are the
-            // request's; Checkups makes one attempt per retry of it, each on the server the mode picks, instead of
-            // multiplying them. AddCheckupsWithResilience puts Checkups outside, to own the retries across servers.
-            tryLimit = 1;
-            if (Interlocked.Exchange(ref _outerResilienceLogged, 1) == 0)
+            if (options.TryGetValue(CheckupsRequestOptions.Try, out int tries))
             {
-                HttpLog.OuterResilience(_logger, _upstream);
+                tryLimit = Math.Max(1, tries);
+            }
+
+            if (((IDictionary<string, object?>)options).ContainsKey(OuterResilienceKey))
+            {
+                // A resilience handler (Microsoft.Extensions.Http.Resilience) runs outside this one: its retries are the
+                // request's; Checkups makes one attempt per retry of it, each on the server the mode picks, instead of
+                // multiplying them. AddCheckupsWithResilience puts Checkups outside, to own the retries across servers.
+                tryLimit = 1;
+                if (Interlocked.Exchange(ref _outerResilienceLogged, 1) == 0)
+                {
+                    HttpLog.OuterResilience(_logger, _upstream);
+                }
             }
         }
-        options.TryGetValue(CheckupsRequestOptions.ClusterOrder, out var clusterOrder);
-        string key = Key(request, original, upstream);
-        if ((tryLimit ?? upstream.Try) > 1 && await CannotSendAgainAsync(request).ConfigureAwait(false) is { } notRetryable)
+
+        if ((tryLimit ?? upstream.Try) > 1)
+        {
+            var check = CannotSendAgainAsync(request);
+            if (!check.IsCompletedSuccessfully)
+            {
+                return BufferedThenSendAsync(check, request, original, upstream, options, tryLimit, cancellationToken);
+            }
+
+            if (check.Result is { } notRetryable)
+            {
+                HttpLog.NotRetryable(_logger, request.Method.Method, original.AbsolutePath, _upstream, notRetryable);
+                tryLimit = 1;
+            }
+        }
+
+        return AttemptsAsync(request, original, Begin(request, original, upstream, options, tryLimit), cancellationToken);
+    }
+
+    /// <summary>The same, once the content is buffered (or found not to be sendable again).</summary>
+    private async Task<HttpResponseMessage> BufferedThenSendAsync(ValueTask<string?> check, HttpRequestMessage request, Uri original, Upstream upstream, HttpRequestOptions? options, int? tryLimit, CancellationToken cancellationToken)
+    {
+        if (await check.ConfigureAwait(false) is { } notRetryable)
         {
             HttpLog.NotRetryable(_logger, request.Method.Method, original.AbsolutePath, _upstream, notRetryable);
             tryLimit = 1;
         }
 
-        // A ServiceDiscovery address names schemes in order of preference (https+http://api): each server is then sent the
-        // scheme it was discovered with, else the first one named.
-        string scheme = _options.Scheme ?? original.Scheme;
-        bool schemePerServer = _options.Scheme is null && scheme.Contains('+', StringComparison.Ordinal);
-        if (_options.HostHeader == CheckupsHostHeader.LogicalName && !request.Headers.NonValidated.Contains("Host"))
+        return await AttemptsAsync(request, original, Begin(request, original, upstream, options, tryLimit), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sets the Host header and begins the call on the attempt engine.</summary>
+    private UpstreamCall Begin(HttpRequestMessage request, Uri original, Upstream upstream, HttpRequestOptions? options, int? tryLimit)
+    {
+        // ServiceDiscovery's servers are addressed as its own handler addresses them: by their authority.
+        var hostHeader = _options.HostHeader ?? (upstream.Owner == ServiceDiscoveryOwner ? CheckupsHostHeader.Server : CheckupsHostHeader.LogicalName);
+        if (hostHeader == CheckupsHostHeader.LogicalName && !request.Headers.NonValidated.Contains("Host"))
         {
             // The name the request was addressed to, as written (nginx's $proxy_host); the port only when not the default.
             request.Headers.TryAddWithoutValidation("Host", original.IsDefaultPort ? _upstream : string.Concat(_upstream, ":", original.Port.ToString(CultureInfo.InvariantCulture)));
@@ -174,12 +241,29 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
 
         // The attempt engine applies the try limit, the try timeout, the cluster order, the servers tried and the retry
         // budget, and builds the error; the handler sends, classifies and logs.
+        IReadOnlyList<string>? clusterOrder = null;
+        options?.TryGetValue(CheckupsRequestOptions.ClusterOrder, out clusterOrder);
         var settings = new CallSettings { Try = tryLimit, TryTimeout = PerRequestTryTimeout(options), ClusterOrder = clusterOrder, RetryGate = _budget };
-        var call = _registry.BeginCall(upstream, key, settings);
+        return _registry.BeginCall(upstream, Key(request, original, upstream, options), settings);
+    }
+
+    /// <summary>
+    /// The request's address on <paramref name="server"/>. A ServiceDiscovery address names schemes in order of preference
+    /// (<c>https+http://api</c>): each server is then sent the scheme it was discovered with, else the first one named.
+    /// </summary>
+    private Uri AddressOn(Uri original, Server server)
+    {
+        string scheme = _options.Scheme ?? original.Scheme;
+        return Address(original, server, scheme.Contains('+', StringComparison.Ordinal) ? SchemeOf(server, scheme) : scheme);
+    }
+
+    /// <summary>The attempts: the only part that awaits, so its state (boxed once per request) holds what lives across one.</summary>
+    private async Task<HttpResponseMessage> AttemptsAsync(HttpRequestMessage request, Uri original, UpstreamCall call, CancellationToken cancellationToken)
+    {
         HttpResponseMessage? failedResponse = null;
         try
         {
-            while (call.TryNext(out var lease))
+            while (call.TryNext(out _))
             {
                 if (call.Attempts > 1)
                 {
@@ -187,82 +271,50 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                     HttpLog.Retrying(_logger, request.Method.Method, original.AbsolutePath, _upstream, call.Attempts, call.TryLimit);
                 }
 
-                // A retry after a change picks from the upstream as it is now: its timeouts and failure statuses too.
-                var current = call.Upstream;
-                var server = lease.Server;
-                request.RequestUri = Address(original, server, schemePerServer ? SchemeOf(server, scheme) : scheme);
+                // A retry after a change picks from the upstream as it is now: its timeouts and failure statuses too. Only
+                // the call lives across the await (call.Lease is the lease out), which keeps this method's state small.
+                request.RequestUri = AddressOn(original, call.Lease.Server);
                 long attemptStarted = _time.GetTimestamp();
                 HttpResponseMessage response;
                 try
                 {
-                    response = await base.SendAsync(request, call.StartAttemptTimeout(current.Timeouts.Connect + current.Timeouts.Read, cancellationToken)).ConfigureAwait(false);
+                    response = await base.SendAsync(request, StartAttemptTimeout(call, cancellationToken)).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
+                    var lease = call.Lease;
                     lease.Complete(LeaseOutcome.Cancelled);
-                    _metrics.Attempt(_upstream, server.Key, "cancelled", _time.GetElapsedTime(attemptStarted));
+                    _metrics.Attempt(_upstream, lease.Server.Key, "cancelled", _time.GetElapsedTime(attemptStarted));
                     throw;
                 }
                 catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or System.IO.IOException)
                 {
+                    var lease = call.Lease;
                     var elapsed = _time.GetElapsedTime(attemptStarted);
                     var error = ex is OperationCanceledException ? call.CreateAttemptTimeoutError(ex) : ex;
                     lease.Complete(LeaseOutcome.Failure, elapsed, error);
-                    _metrics.Attempt(_upstream, server.Key, "error", elapsed);
-                    HttpLog.AttemptFailed(_logger, request.Method.Method, original.AbsolutePath, call.Attempts, server.Key, _upstream, error.Message);
+                    _metrics.Attempt(_upstream, lease.Server.Key, "error", elapsed);
+                    HttpLog.AttemptFailed(_logger, request.Method.Method, original.AbsolutePath, call.Attempts, lease.Server.Key, _upstream, error.Message);
                     continue;
                 }
                 catch
                 {
                     // Anything else (a request that cannot be sent, a bug below) is not the server's failure: it is
                     // released without a verdict, and the exception goes to the caller.
-                    lease.Complete(LeaseOutcome.Cancelled);
+                    call.Lease.Complete(LeaseOutcome.Cancelled);
                     throw;
                 }
 
-                // One clock read serves the lease (latency for the selector) and the duration metric.
-                var took = _time.GetElapsedTime(attemptStarted);
-                if (!current.FailureStatuses.Contains((int)response.StatusCode))
+                if (Completed(request, original, call, response, _time.GetElapsedTime(attemptStarted)))
                 {
-                    lease.Complete(LeaseOutcome.Success, took);
-                    _metrics.Attempt(_upstream, server.Key, "success", took);
                     return response;
-                }
-
-                lease.Complete(LeaseOutcome.Failure, took, null);
-                _metrics.Attempt(_upstream, server.Key, "failure_status", took);
-                if (_logger.IsEnabled(LogLevel.Warning))
-                {
-                    HttpLog.AttemptFailed(_logger, request.Method.Method, original.AbsolutePath, call.Attempts, server.Key, _upstream, string.Create(CultureInfo.InvariantCulture, $"status {(int)response.StatusCode}"));
                 }
 
                 failedResponse?.Dispose();
                 failedResponse = response;
             }
 
-            if (call.StopReason == CallStopReason.RetryRefused)
-            {
-                // Over budget: the caller gets the failure it has, so a struggling fleet is not buried in retries.
-                _metrics.BudgetExhausted(_upstream);
-                HttpLog.RetryBudgetExhausted(_logger, request.Method.Method, original.AbsolutePath, _upstream);
-            }
-
-            if (failedResponse is not null)
-            {
-                // Every try failed and at least one with a response: the caller gets the last one, as a proxy would.
-                if (_logger.IsEnabled(LogLevel.Warning))
-                {
-                    HttpLog.RequestFailed(_logger, request.Method.Method, original.AbsolutePath, _upstream, call.Attempts, string.Create(CultureInfo.InvariantCulture, $"the last response, status {(int)failedResponse.StatusCode}, is returned ({call.StopReason})"));
-                }
-
-                var last = failedResponse;
-                failedResponse = null;
-                return last;
-            }
-
-            var failure = call.ToException();
-            HttpLog.RequestFailed(_logger, request.Method.Method, original.AbsolutePath, _upstream, failure.Attempts.Count, failure.Message);
-            throw new HttpRequestException(failure.Message, failure);
+            return Failed(request, original, call, ref failedResponse);
         }
         finally
         {
@@ -272,10 +324,67 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
         }
     }
 
-    /// <summary>The key hashing modes balance by: the request's own, else the path (<c>url_hash</c>) or the header (<c>header_hash</c>).</summary>
-    private static string Key(HttpRequestMessage request, Uri original, Upstream upstream)
+    /// <summary>The attempt's token: the upstream's connect plus read timeout, cut to what is left of the try timeout, and the caller's token.</summary>
+    private static CancellationToken StartAttemptTimeout(UpstreamCall call, CancellationToken cancellationToken)
     {
-        if (request.Options.TryGetValue(CheckupsRequestOptions.HashKey, out var key))
+        var timeouts = call.Upstream.Timeouts;
+        return call.StartAttemptTimeout(timeouts.Connect + timeouts.Read, cancellationToken);
+    }
+
+    /// <summary>Ends the attempt that got <paramref name="response"/>: <see langword="true"/> when it is the request's answer, <see langword="false"/> when its status is a failure.</summary>
+    private bool Completed(HttpRequestMessage request, Uri original, UpstreamCall call, HttpResponseMessage response, TimeSpan took)
+    {
+        var lease = call.Lease;
+        // One clock read serves the lease (latency for the selector) and the duration metric.
+        if (!call.Upstream.FailureStatuses.Contains((int)response.StatusCode))
+        {
+            lease.Complete(LeaseOutcome.Success, took);
+            _metrics.Attempt(_upstream, lease.Server.Key, "success", took);
+            return true;
+        }
+
+        lease.Complete(LeaseOutcome.Failure, took, null);
+        _metrics.Attempt(_upstream, lease.Server.Key, "failure_status", took);
+        if (_logger.IsEnabled(LogLevel.Warning))
+        {
+            HttpLog.AttemptFailed(_logger, request.Method.Method, original.AbsolutePath, call.Attempts, lease.Server.Key, _upstream, string.Create(CultureInfo.InvariantCulture, $"status {(int)response.StatusCode}"));
+        }
+
+        return false;
+    }
+
+    /// <summary>No attempt answered: the last failure response (taken from <paramref name="failedResponse"/>), else the error.</summary>
+    private HttpResponseMessage Failed(HttpRequestMessage request, Uri original, UpstreamCall call, ref HttpResponseMessage? failedResponse)
+    {
+        if (call.StopReason == CallStopReason.RetryRefused)
+        {
+            // Over budget: the caller gets the failure it has, so a struggling fleet is not buried in retries.
+            _metrics.BudgetExhausted(_upstream);
+            HttpLog.RetryBudgetExhausted(_logger, request.Method.Method, original.AbsolutePath, _upstream);
+        }
+
+        if (failedResponse is not null)
+        {
+            // Every try failed and at least one with a response: the caller gets the last one, as a proxy would.
+            if (_logger.IsEnabled(LogLevel.Warning))
+            {
+                HttpLog.RequestFailed(_logger, request.Method.Method, original.AbsolutePath, _upstream, call.Attempts, string.Create(CultureInfo.InvariantCulture, $"the last response, status {(int)failedResponse.StatusCode}, is returned ({call.StopReason})"));
+            }
+
+            var last = failedResponse;
+            failedResponse = null;
+            return last;
+        }
+
+        var failure = call.ToException();
+        HttpLog.RequestFailed(_logger, request.Method.Method, original.AbsolutePath, _upstream, failure.Attempts.Count, failure.Message);
+        throw new HttpRequestException(failure.Message, failure);
+    }
+
+    /// <summary>The key hashing modes balance by: the request's own, else the path (<c>url_hash</c>) or the header (<c>header_hash</c>).</summary>
+    private static string Key(HttpRequestMessage request, Uri original, Upstream upstream, HttpRequestOptions? options)
+    {
+        if (options is not null && options.TryGetValue(CheckupsRequestOptions.HashKey, out var key))
         {
             return key;
         }

@@ -21,8 +21,12 @@ public sealed class CheckupsHttpOptions
     public string? Scheme { get; set; }
 
     /// <summary>Gets or sets which Host header a request carries (unless the request sets one).</summary>
-    /// <value>Default <see cref="CheckupsHostHeader.LogicalName"/>.</value>
-    public CheckupsHostHeader HostHeader { get; set; } = CheckupsHostHeader.LogicalName;
+    /// <value>
+    /// Default <see langword="null"/>: <see cref="CheckupsHostHeader.LogicalName"/>, except on an upstream fed by
+    /// ServiceDiscovery (owner <c>servicediscovery</c>), whose servers get their own authority, as ServiceDiscovery's
+    /// handler sends them: a certificate issued for the endpoint's host (Aspire's for localhost) then validates.
+    /// </value>
+    public CheckupsHostHeader? HostHeader { get; set; }
 
     /// <summary>
     /// Gets or sets whether POST and PATCH requests are retried on another server too. Only requests whose content can be

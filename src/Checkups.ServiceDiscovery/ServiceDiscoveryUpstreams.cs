@@ -262,8 +262,14 @@ internal sealed class ServiceDiscoveryWatch : IHostedService, IDisposable
         var upstream = Upstream(service, endpoints);
         if (upstream.Servers.Count == 0)
         {
-            // Nothing where servers were expected: never applied silently; the last good servers stay.
-            Failed(service, "ServiceDiscovery found no endpoint; the last good servers stay");
+            // Nothing where servers were expected: never applied silently; the last good servers stay. The pass-through
+            // provider's answer (the service's name itself, port 0) is not an endpoint: a misspelled name would become a server.
+            string hint = service.Schemes.Count == 0
+                ? $"; a query without a scheme reads Services:{service.UpstreamName}:default only, write the schemes to read Services:{service.UpstreamName}:https or :http (https+http://{service.UpstreamName})"
+                : string.Empty;
+            Failed(service, endpoints.Endpoints.Count > 0
+                ? $"ServiceDiscovery found no endpoint for '{service.Query}' (only the pass-through provider answered: nothing in configuration or DNS{hint}); the last good servers stay"
+                : $"ServiceDiscovery found no endpoint for '{service.Query}'{hint}; the last good servers stay");
         }
         else
         {
@@ -338,6 +344,11 @@ internal sealed class ServiceDiscoveryWatch : IHostedService, IDisposable
         string defaultScheme = service.Schemes.Count > 0 ? service.Schemes[0] : "http";
         foreach (var endpoint in endpoints.Endpoints)
         {
+            if (IsPassThrough(endpoint))
+            {
+                continue;
+            }
+
             (string? host, int port, string scheme) = endpoint.EndPoint switch
             {
                 UriEndPoint uri => (uri.Uri.Host, uri.Uri.IsDefaultPort ? (uri.Uri.Scheme == "https" ? 443 : 80) : uri.Uri.Port, uri.Uri.Scheme),
@@ -369,6 +380,10 @@ internal sealed class ServiceDiscoveryWatch : IHostedService, IDisposable
 
         return upstream;
     }
+
+    /// <summary>An endpoint the pass-through provider made up from the service's name when no other provider knew it.</summary>
+    private static bool IsPassThrough(ServiceEndpoint endpoint) =>
+        endpoint.Features.Get<IServiceEndpointProvider>()?.GetType().Name == "PassThroughServiceEndpointProvider";
 }
 
 /// <summary>Metadata ServiceDiscovery-fed servers carry.</summary>

@@ -71,6 +71,10 @@ public sealed class ServiceDiscoveryTests : IAsyncLifetime
             Assert.Equal("servicediscovery", registry.Get("api").Owner);
             Assert.Equal(new[] { "A", "B" }, (await AnswersAsync(client, "https+http://api/items", 20)).Order());
 
+            // As ServiceDiscovery's own handler: the endpoint's authority, not the logical name (a certificate for the
+            // endpoint's host validates).
+            Assert.Equal(Endpoint(0), _backends[0].LastHost);
+
             configuration.Replace(new Dictionary<string, string?> { ["services:api:http:0"] = "http://" + Endpoint(2) });
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
             for (int i = 0; i < 30_000 && registry.Get("api").Clusters[0].Servers[0].Port != _backends[2].Port && DateTime.UtcNow < deadline; i++)
@@ -111,6 +115,27 @@ public sealed class ServiceDiscoveryTests : IAsyncLifetime
 
             Assert.Contains("no endpoint", registry.GetStatus().Sources["servicediscovery"].Status!.LastError, StringComparison.Ordinal);
             Assert.Equal(new[] { "B" }, await AnswersAsync(client, "http://_grpc.api/x", 3));
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task AnUnknownName_IsNoServer_EvenWithThePassThroughProvider()
+    {
+        // services.AddServiceDiscovery() registers the pass-through provider, which answers any name with itself (port 0).
+        var (host, _) = Host(new Dictionary<string, string?> { ["services:api:http:0"] = "http://" + Endpoint(0) }, services =>
+        {
+            services.AddServiceDiscovery();
+            services.AddCheckups(options => options.HeartbeatEnabled = false).AddServiceDiscovery("http://api").AddServiceDiscovery("http://apj");
+        });
+        using (host)
+        {
+            await host.StartAsync();
+            var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+
+            Assert.Equal(_backends[0].Port, registry.Get("api").Clusters[0].Servers[0].Port);
+            Assert.False(registry.TryGet("apj", out _));
+            Assert.Contains("apj: ServiceDiscovery found no endpoint for 'http://apj' (only the pass-through provider answered", registry.GetStatus().Sources["servicediscovery"].Status!.LastError, StringComparison.Ordinal);
             await host.StopAsync();
         }
     }
