@@ -41,7 +41,7 @@ internal static class QuickReport
 
         if (output is null)
         {
-            Console.Error.WriteLine("usage: report --out FILE [--quick | --hostile | --http | --consul | --admin | --simulations | --yarp] | report --svg DIR");
+            Console.Error.WriteLine("usage: report --out FILE [--quick | --hostile | --http | --consul | --admin | --simulations | --yarp | --peers] | report --svg DIR");
             return 2;
         }
 
@@ -92,6 +92,18 @@ internal static class QuickReport
         {
             var yarp = YarpBench.MeasureAsync().GetAwaiter().GetResult();
             Console.WriteLine($"yarp.rps.ratio {yarp.RpsRatio} (Checkups {yarp.CheckupsRps}/s, RoundRobin {yarp.YarpRps}/s), yarp.extra.bytes {yarp.ExtraBytes}, yarp.fault.failed.checkups {yarp.FailedCheckups}, yarp.fault.failed.yarp {yarp.FailedYarp}");
+            return 0;
+        }
+
+        // --peers: only the handlers a .NET team would pick instead (plain, round robin, ServiceDiscovery, + resilience,
+        // Checkups), steady and with a backend stopped (about a minute).
+        if (Array.IndexOf(args, "--peers") > 0)
+        {
+            foreach (var metric in PeersBench.MeasureAsync().GetAwaiter().GetResult().Metrics())
+            {
+                Console.WriteLine($"{metric.Name,-36} {metric.Value,10:0.###} {metric.Unit}");
+            }
+
             return 0;
         }
 
@@ -217,6 +229,7 @@ internal static class QuickReport
             metrics.Add(new("yarp.extra.bytes", yarpFigures.ExtraBytes, "bytes"));
             metrics.Add(new("yarp.fault.failed.checkups", yarpFigures.FailedCheckups, "requests"));
             metrics.Add(new("yarp.fault.failed.yarp", yarpFigures.FailedYarp, "requests"));
+            metrics.AddRange(PeersBench.MeasureAsync().GetAwaiter().GetResult().Metrics());
             var (adminPutMs, adminWaitMs) = AdminPut.MeasureAsync().GetAwaiter().GetResult();
             metrics.Add(new("admin.put.ms.10000", adminPutMs, "ms"));
             metrics.Add(new("admin.put.other.wait.ms", adminWaitMs, "ms"));

@@ -86,53 +86,35 @@ internal static class YarpBench
 
     public static async Task<YarpFigures> MeasureAsync(int rounds = 10)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        using var backends = BenchBackends.Start();
+        int[] ports = backends.Ports;
+        await using var checkups = await ProxyAsync(ports, withCheckups: true);
+        await using var yarp = await ProxyAsync(ports, withCheckups: false);
+
+        // Steady state: interleaved rounds, YARP first then Checkups, the same callers and backends.
+        await RoundAsync(yarp.Client, Round);
+        await RoundAsync(checkups.Client, Round);
+        double yarpRequests = 0, checkupsRequests = 0, yarpBytes = 0, checkupsBytes = 0;
+        for (int round = 0; round < rounds; round++)
         {
-            start.ArgumentList.Add(typeof(YarpBench).Assembly.Location);
+            var y = await RoundAsync(yarp.Client, Round);
+            var c = await RoundAsync(checkups.Client, Round);
+            yarpRequests += y.Requests;
+            yarpBytes += y.Bytes;
+            checkupsRequests += c.Requests;
+            checkupsBytes += c.Bytes;
         }
 
-        start.ArgumentList.Add("serve-backends");
-        using var backends = Process.Start(start)!;
-        try
-        {
-            int[] ports = backends.StandardOutput.ReadLine()!.Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
-            await using var checkups = await ProxyAsync(ports, withCheckups: true);
-            await using var yarp = await ProxyAsync(ports, withCheckups: false);
-
-            // Steady state: interleaved rounds, YARP first then Checkups, the same callers and backends.
-            await RoundAsync(yarp.Client, Round);
-            await RoundAsync(checkups.Client, Round);
-            double yarpRequests = 0, checkupsRequests = 0, yarpBytes = 0, checkupsBytes = 0;
-            for (int round = 0; round < rounds; round++)
-            {
-                var y = await RoundAsync(yarp.Client, Round);
-                var c = await RoundAsync(checkups.Client, Round);
-                yarpRequests += y.Requests;
-                yarpBytes += y.Bytes;
-                checkupsRequests += c.Requests;
-                checkupsBytes += c.Bytes;
-            }
-
-            // Faults: the same load, one backend stopped for 3 s in the middle of a 6 s run.
-            var yarpFault = await FaultAsync(yarp.Client, backends);
-            var checkupsFault = await FaultAsync(checkups.Client, backends);
-            return new YarpFigures(
-                Math.Round(checkupsRequests / yarpRequests, 3),
-                Math.Round((checkupsBytes / checkupsRequests) - (yarpBytes / yarpRequests), 0),
-                checkupsFault.Failed,
-                yarpFault.Failed,
-                Math.Round(checkupsRequests / (rounds * Round.TotalSeconds)),
-                Math.Round(yarpRequests / (rounds * Round.TotalSeconds)));
-        }
-        finally
-        {
-            backends.StandardInput.Close();
-            if (!backends.WaitForExit(10_000))
-            {
-                backends.Kill(entireProcessTree: true);
-            }
-        }
+        // Faults: the same load, one backend stopped for 3 s in the middle of a 6 s run.
+        var yarpFault = await FaultAsync(yarp.Client, backends);
+        var checkupsFault = await FaultAsync(checkups.Client, backends);
+        return new YarpFigures(
+            Math.Round(checkupsRequests / yarpRequests, 3),
+            Math.Round((checkupsBytes / checkupsRequests) - (yarpBytes / yarpRequests), 0),
+            checkupsFault.Failed,
+            yarpFault.Failed,
+            Math.Round(checkupsRequests / (rounds * Round.TotalSeconds)),
+            Math.Round(yarpRequests / (rounds * Round.TotalSeconds)));
     }
 
     private static async Task<(long Requests, long Bytes, long Failed)> RoundAsync(HttpClient client, TimeSpan length)
@@ -164,15 +146,13 @@ internal static class YarpBench
         return (requests, GC.GetTotalAllocatedBytes(precise: true) - before, failed);
     }
 
-    private static async Task<(long Requests, long Failed)> FaultAsync(HttpClient client, Process backends)
+    private static async Task<(long Requests, long Failed)> FaultAsync(HttpClient client, BenchBackends backends)
     {
         var load = RoundAsync(client, TimeSpan.FromSeconds(6));
         await Task.Delay(TimeSpan.FromSeconds(1.5));
-        await backends.StandardInput.WriteLineAsync("stop 0");
-        await backends.StandardOutput.ReadLineAsync();
+        await backends.StopAsync(0);
         await Task.Delay(TimeSpan.FromSeconds(3));
-        await backends.StandardInput.WriteLineAsync("start 0");
-        await backends.StandardOutput.ReadLineAsync();
+        await backends.StartAsync(0);
         var (requests, _, failed) = await load;
         return (requests, failed);
     }
