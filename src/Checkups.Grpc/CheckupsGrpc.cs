@@ -19,8 +19,8 @@ public static class CheckupsGrpc
     public const string PolicyName = "checkups";
 
     /// <summary>
-    /// The channel address of <paramref name="upstream"/>: <c>checkups://name</c> when the name is a host name, else
-    /// <c>checkups:///name</c> with the name escaped (spaces, non-ASCII letters…).
+    /// The channel address of <paramref name="upstream"/>: <c>checkups://name</c> when the name is an ASCII host name, else
+    /// <c>checkups:///name</c> with the name escaped (spaces, underscores, non-ASCII letters…).
     /// </summary>
     /// <param name="upstream">The upstream name.</param>
     /// <returns>The address.</returns>
@@ -32,7 +32,7 @@ public static class CheckupsGrpc
             throw new ArgumentException($"'{upstream}' is not an upstream name: it {problem}.", nameof(upstream));
         }
 
-        return Uri.CheckHostName(upstream) == UriHostNameType.Dns && !upstream.Contains('_', StringComparison.Ordinal)
+        return IsPlainHostName(upstream)
             ? new Uri(string.Concat(Scheme, "://", upstream))
             : new Uri(string.Concat(Scheme, ":///", Uri.EscapeDataString(upstream)));
     }
@@ -117,6 +117,20 @@ public static class CheckupsGrpc
         }
 
         return name;
+    }
+
+    /// <summary>Whether <paramref name="name"/> reads the same as a URI host: ASCII letters, digits, dots and hyphens in DNS form.</summary>
+    private static bool IsPlainHostName(string name)
+    {
+        foreach (char c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not '-' and not '.')
+            {
+                return false;
+            }
+        }
+
+        return Uri.CheckHostName(name) == UriHostNameType.Dns;
     }
 
     private static bool HasCheckupsResolver(IServiceProvider services)
