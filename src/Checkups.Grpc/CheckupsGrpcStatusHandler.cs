@@ -4,6 +4,7 @@ using System.IO;
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Grpc.Core;
@@ -111,7 +112,15 @@ public sealed class CheckupsGrpcStatusHandler : DelegatingHandler
             _tracker = tracker;
             foreach (var header in _inner.Headers.NonValidated)
             {
-                Headers.TryAddWithoutValidation(header.Key, header.Value);
+                // One value (content-type, in practice) is added as the string it is: no enumerable to box.
+                if (header.Value.Count == 1)
+                {
+                    Headers.TryAddWithoutValidation(header.Key, header.Value.ToString());
+                }
+                else
+                {
+                    Headers.TryAddWithoutValidation(header.Key, header.Value);
+                }
             }
         }
 
@@ -263,6 +272,7 @@ public sealed class CheckupsGrpcStatusHandler : DelegatingHandler
             await base.DisposeAsync().ConfigureAwait(false);
         }
 
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         private async ValueTask<int> AwaitRead(ValueTask<int> pending, int asked)
         {
             int read;
