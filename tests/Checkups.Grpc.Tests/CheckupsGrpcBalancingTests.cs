@@ -183,6 +183,46 @@ public sealed class CheckupsGrpcBalancingTests(ITestOutputHelper output) : IAsyn
     }
 
     [Fact]
+    public async Task GrpcRetryPolicy_EachAttemptIsPickedAgain_NoCallFails_AndTheFailingServerIsErr()
+    {
+        var upstream = BalancedChannel.Upstream(_backends);
+        foreach (var server in upstream.Servers)
+        {
+            (server.MaxFails, server.FailTimeout) = (3, TimeSpan.FromSeconds(30));
+        }
+
+        using var client = BalancedChannel.Create("api", upstream, options => options.ServiceConfig = new ServiceConfig
+        {
+            LoadBalancingConfigs = { new CheckupsLoadBalancingConfig() },
+            MethodConfigs =
+            {
+                new MethodConfig
+                {
+                    Names = { MethodName.Default },
+                    RetryPolicy = new RetryPolicy
+                    {
+                        MaxAttempts = 3,
+                        InitialBackoff = TimeSpan.FromMilliseconds(1),
+                        MaxBackoff = TimeSpan.FromMilliseconds(5),
+                        BackoffMultiplier = 1,
+                        RetryableStatusCodes = { StatusCode.Unavailable },
+                    },
+                },
+            },
+        });
+        await client.WarmUpAsync("A", "B", "C");
+        B.FailWith = StatusCode.Unavailable;
+        int callsToB = B.Calls;
+
+        var (answers, failures) = await client.CallManyAsync(60);
+
+        Assert.Empty(failures);
+        Assert.Equal(60, answers["A"] + answers["C"]);
+        Assert.Equal(3, B.Calls - callsToB);
+        Assert.Equal(HealthStatus.Err, Upstreams.StatusOf(client.Registry, B.Port).Status);
+    }
+
+    [Fact]
     public async Task ApplicationStatus_NotFound_IsNotAServerFailure()
     {
         var upstream = BalancedChannel.Upstream(_backends);
