@@ -11,12 +11,12 @@ using System.Xml.Linq;
 namespace Checkups.Packaging.Tests;
 
 /// <summary>
-/// The four packages: packed from this build (no rebuild), with their metadata, XML docs and symbol packages; then
+/// The packages: packed from this build (no rebuild), with their metadata, XML docs and symbol packages; then
 /// restored from a local folder into a throwaway project that uses a type of each, built and run.
 /// </summary>
 public sealed class PackageTests
 {
-    private static readonly string[] Packages = { "Checkups", "Checkups.Http", "Checkups.Consul", "Checkups.AspNetCore", "Checkups.Yarp" };
+    private static readonly string[] Packages = { "Checkups", "Checkups.Http", "Checkups.Consul", "Checkups.AspNetCore", "Checkups.Yarp", "Checkups.Grpc" };
 
     [Fact]
     public async Task EveryPackage_PacksWithMetadata_AndRestoresIntoAThrowawayProject()
@@ -89,6 +89,7 @@ public sealed class PackageTests
                 using Checkups.AspNetCore;
                 using Checkups.Configuration;
                 using Checkups.Consul;
+                using Checkups.Grpc;
                 using Checkups.Http;
                 using Checkups.Registry;
                 using Checkups.Yarp;
@@ -104,7 +105,7 @@ public sealed class PackageTests
                 var check = new CheckupsHealthCheck(registry);
                 var yarp = new CheckupsYarpOptions();
                 yarp.Validate();
-                Console.WriteLine($"picked {registry.SelectPeer("api").Port} via {handler.Upstream}, {consul.SourceName}, {check.GetType().Name}, {CheckupsYarpMetadata.PolicyName}");
+                Console.WriteLine($"picked {registry.SelectPeer("api").Port} via {handler.Upstream}, {consul.SourceName}, {check.GetType().Name}, {CheckupsYarpMetadata.PolicyName}, {CheckupsGrpc.AddressOf("api")}");
                 """);
 
             // Directory.Build.props and the central package versions of this repository must not reach the throwaway project.
@@ -112,7 +113,7 @@ public sealed class PackageTests
             await File.WriteAllTextAsync(Path.Combine(work.FullName, "Directory.Packages.props"), "<Project />");
             string output = await Command.RunAsync(app, "dotnet", "run", "-c", "Release", "--nologo");
 
-            Assert.Contains("picked 8001 via api, consul:api, CheckupsHealthCheck, Checkups", output, StringComparison.Ordinal);
+            Assert.Contains("picked 8001 via api, consul:api, CheckupsHealthCheck, Checkups, checkups://api", output, StringComparison.Ordinal);
         }
         finally
         {
