@@ -46,12 +46,6 @@ internal sealed class CheckupsPicker : SubchannelPicker
         _logger = logger;
     }
 
-    /// <summary>Gets the upstream this picker balances over.</summary>
-    public string Upstream => _upstream;
-
-    /// <summary>Gets the server keys of the ready subchannels.</summary>
-    public IReadOnlyCollection<string> ReadyServers => _ready.Keys;
-
     /// <summary>
     /// Marks the picker replaced: the channel holds a newer one, and a pick that still reaches this one (a race inside the
     /// channel) queues rather than lease a server whose connection may be gone.
