@@ -11,12 +11,12 @@ using System.Xml.Linq;
 namespace Checkups.Packaging.Tests;
 
 /// <summary>
-/// The four packages: packed from this build (no rebuild), with their metadata, XML docs and symbol packages; then
+/// The packages: packed from this build (no rebuild), with their metadata, XML docs and symbol packages; then
 /// restored from a local folder into a throwaway project that uses a type of each, built and run.
 /// </summary>
 public sealed class PackageTests
 {
-    private static readonly string[] Packages = { "Checkups", "Checkups.Http", "Checkups.Consul", "Checkups.AspNetCore", "Checkups.Yarp" };
+    private static readonly string[] Packages = { "Checkups", "Checkups.Http", "Checkups.Consul", "Checkups.AspNetCore", "Checkups.Yarp", "Checkups.Grpc", "Checkups.ServiceDiscovery" };
 
     [Fact]
     public async Task EveryPackage_PacksWithMetadata_AndRestoresIntoAThrowawayProject()
@@ -89,8 +89,10 @@ public sealed class PackageTests
                 using Checkups.AspNetCore;
                 using Checkups.Configuration;
                 using Checkups.Consul;
+                using Checkups.Grpc;
                 using Checkups.Http;
                 using Checkups.Registry;
+                using Checkups.ServiceDiscovery;
                 using Checkups.Yarp;
 
                 var options = new CheckupsOptions();
@@ -104,7 +106,9 @@ public sealed class PackageTests
                 var check = new CheckupsHealthCheck(registry);
                 var yarp = new CheckupsYarpOptions();
                 yarp.Validate();
-                Console.WriteLine($"picked {registry.SelectPeer("api").Port} via {handler.Upstream}, {consul.SourceName}, {check.GetType().Name}, {CheckupsYarpMetadata.PolicyName}");
+                var discovered = new ServiceDiscoveryUpstreamOptions { Query = "https+http://api" };
+                discovered.Validate();
+                Console.WriteLine($"picked {registry.SelectPeer("api").Port} via {handler.Upstream}, {consul.SourceName}, {check.GetType().Name}, {CheckupsYarpMetadata.PolicyName}, {CheckupsGrpc.AddressOf("api")}, {discovered.Query}");
                 """);
 
             // Directory.Build.props and the central package versions of this repository must not reach the throwaway project.
@@ -112,7 +116,7 @@ public sealed class PackageTests
             await File.WriteAllTextAsync(Path.Combine(work.FullName, "Directory.Packages.props"), "<Project />");
             string output = await Command.RunAsync(app, "dotnet", "run", "-c", "Release", "--nologo");
 
-            Assert.Contains("picked 8001 via api, consul:api, CheckupsHealthCheck, Checkups", output, StringComparison.Ordinal);
+            Assert.Contains("picked 8001 via api, consul:api, CheckupsHealthCheck, Checkups, checkups://api, https+http://api", output, StringComparison.Ordinal);
         }
         finally
         {
