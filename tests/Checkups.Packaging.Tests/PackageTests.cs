@@ -116,7 +116,7 @@ public sealed class PackageTests
             await File.WriteAllTextAsync(Path.Combine(work.FullName, "Directory.Packages.props"), "<Project />");
             string output = await Command.RunAsync(app, "dotnet", "run", "-c", "Release", "--nologo");
 
-            Assert.Contains("picked 8001 via api, consul:api, CheckupsHealthCheck, Checkups, checkups://api, https+http://api", output, StringComparison.Ordinal);
+            Assert.Contains("picked 8001 via api, consul:api, CheckupsHealthCheck, Checkups, checkups://api/, https+http://api", output, StringComparison.Ordinal);
         }
         finally
         {
