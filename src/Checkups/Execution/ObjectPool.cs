@@ -21,11 +21,12 @@ internal sealed class ObjectPool<T>
     /// <summary>Initializes a pool.</summary>
     /// <param name="create">Makes a new object when the pool is empty.</param>
     /// <param name="reset">Readies an object given back; <see langword="false"/> drops it (it is disposed if it can be).</param>
-    public ObjectPool(Func<T> create, Func<T, bool>? reset = null)
+    /// <param name="perProcessor">Slots per processor (at least 16 in all): as many as the objects out at once, or the pool drops and makes them anew.</param>
+    public ObjectPool(Func<T> create, Func<T, bool>? reset = null, int perProcessor = 4)
     {
         _create = create;
         _reset = reset;
-        _slots = new T?[Math.Max(16, Environment.ProcessorCount * 4)];
+        _slots = new T?[Math.Max(16, Environment.ProcessorCount * perProcessor)];
     }
 
     public T Rent()

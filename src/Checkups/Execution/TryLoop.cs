@@ -36,7 +36,10 @@ internal sealed class TryLoop
         _logger = logger;
 
         // Attempt timers on the registry's clock, reset and reused: an attempt costs no timer of its own.
-        Timers = new ObjectPool<CancellationTokenSource>(() => new CancellationTokenSource(Timeout.InfiniteTimeSpan, time), static source => source.TryReset());
+        // An attempt keeps its timer while its I/O is out, so as many are out at once as attempts are in flight (32
+        // callers of one HttpClient on two cores is 32): a pool sized for that, or each attempt beyond it makes a timer
+        // and disposes one.
+        Timers = new ObjectPool<CancellationTokenSource>(() => new CancellationTokenSource(Timeout.InfiniteTimeSpan, time), static source => source.TryReset(), perProcessor: 32);
     }
 
     /// <summary>Gets the registry's clock.</summary>
