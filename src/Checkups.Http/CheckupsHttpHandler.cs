@@ -52,6 +52,9 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
 
     private int _outerResilienceLogged;
 
+    /// <summary>The last address built for each server (see <see cref="AddressOn"/>); a power of two.</summary>
+    private readonly BuiltAddress?[] _addresses = new BuiltAddress?[16];
+
     /// <summary>Initializes a handler for <paramref name="upstream"/>; set <see cref="DelegatingHandler.InnerHandler"/> when used without a factory.</summary>
     /// <param name="registry">The registry that holds the upstream.</param>
     /// <param name="upstream">The upstream name requests are addressed to.</param>
@@ -102,11 +105,10 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
             : preferred[..preferred.IndexOf('+', StringComparison.Ordinal)];
 
     /// <summary>The request's address on <paramref name="server"/>: scheme, the server's host and port, the original path and query; one string, one <see cref="Uri"/>.</summary>
-    private static Uri Address(Uri original, Server server, string scheme)
+    private static Uri Address(string pathAndQuery, Server server, string scheme)
     {
         string host = server.Host;
         bool bracket = host.Contains(':', StringComparison.Ordinal) && host[0] != '[';
-        string pathAndQuery = original.PathAndQuery;
         int port = server.Port;
         int portDigits = port < 10 ? 1 : port < 100 ? 2 : port < 1000 ? 3 : port < 10000 ? 4 : 5;
         int length = scheme.Length + 3 + host.Length + (bracket ? 2 : 0) + 1 + portDigits + pathAndQuery.Length;
@@ -254,8 +256,29 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
     private Uri AddressOn(Uri original, Server server)
     {
         string scheme = _options.Scheme ?? original.Scheme;
-        return Address(original, server, scheme.Contains('+', StringComparison.Ordinal) ? SchemeOf(server, scheme) : scheme);
+        if (scheme.Contains('+', StringComparison.Ordinal))
+        {
+            scheme = SchemeOf(server, scheme);
+        }
+
+        // The last address built for this server (a slot per server, by identity) serves again when the scheme, path and
+        // query are the same: a client that calls one endpoint over and over builds and parses no address per request.
+        string pathAndQuery = original.PathAndQuery;
+        ref var slot = ref _addresses[RuntimeHelpers.GetHashCode(server) & (_addresses.Length - 1)];
+        var last = Volatile.Read(ref slot);
+        if (last is not null && ReferenceEquals(last.Server, server) && string.Equals(last.PathAndQuery, pathAndQuery, StringComparison.Ordinal)
+            && string.Equals(last.Scheme, scheme, StringComparison.Ordinal))
+        {
+            return last.Address;
+        }
+
+        var address = Address(pathAndQuery, server, scheme);
+        Volatile.Write(ref slot, new BuiltAddress(server, scheme, pathAndQuery, address));
+        return address;
     }
+
+    /// <summary>An address built for a server; a <see cref="Uri"/> is immutable, so requests may share it.</summary>
+    private sealed record BuiltAddress(Server Server, string Scheme, string PathAndQuery, Uri Address);
 
     /// <summary>The attempts: the only part that awaits, so its state (boxed once per request) holds what lives across one.</summary>
     private async Task<HttpResponseMessage> AttemptsAsync(HttpRequestMessage request, Uri original, UpstreamCall call, CancellationToken cancellationToken)

@@ -484,6 +484,56 @@ public sealed class CheckupsHttpHandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SendAsync_EachRequestGoesToItsOwnPathAndQuery_AndARepeatedOneReusesItsAddress()
+    {
+        string[] paths = ["/a?x=1", "/a?x=1", "/b", "/a?x=1", "/a?x=1", "/a?x=2", "/a?x=2", "/A?x=2"];
+        using (var registry = Registry(upstream => upstream.Servers.RemoveAt(2), 1, 1))
+        {
+            var seen = new Recording();
+            using var client = new HttpClient(new CheckupsHttpHandler(registry, "api") { InnerHandler = seen });
+            foreach (string path in paths)
+            {
+                using var response = await client.GetAsync("http://api" + path);
+            }
+
+            // Round robin over two servers: each request reaches its server with its own path and query, whatever came before.
+            Assert.Equal(paths, seen.Addresses.Select(address => address.PathAndQuery));
+            Assert.Equal(2, seen.Addresses.Select(address => address.Port).Distinct().Count());
+        }
+
+        using (var registry = Registry(OnlyA))
+        {
+            var seen = new Recording();
+            using var client = new HttpClient(new CheckupsHttpHandler(registry, "api") { InnerHandler = seen });
+            foreach (string path in paths)
+            {
+                using var response = await client.GetAsync("http://api" + path);
+            }
+
+            Assert.Equal(paths, seen.Addresses.Select(address => address.PathAndQuery));
+
+            // The same path and query again on the same server: one address, shared (a Uri is immutable); another one in
+            // between, or a path that differs in case only, builds a new one.
+            Assert.Same(seen.Addresses[0], seen.Addresses[1]);
+            Assert.NotSame(seen.Addresses[1], seen.Addresses[3]);
+            Assert.Same(seen.Addresses[3], seen.Addresses[4]);
+            Assert.NotSame(seen.Addresses[6], seen.Addresses[7]);
+        }
+    }
+
+    /// <summary>Answers 200 and keeps each address it was sent to.</summary>
+    private sealed class Recording : HttpMessageHandler
+    {
+        public List<Uri> Addresses { get; } = new();
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Addresses.Add(request.RequestUri!);
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+        }
+    }
+
+    [Fact]
     public async Task SendAsync_OtherHost_PassesThroughUntouched()
     {
         using var registry = Registry();
