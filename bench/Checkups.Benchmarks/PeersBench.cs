@@ -26,20 +26,28 @@ namespace Checkups.Benchmarks;
 /// <item><c>sd_resilience</c>: the same with the standard resilience handler outside it, as Aspire's service defaults write it;</item>
 /// <item><c>checkups</c>: Checkups through IHttpClientFactory (<c>AddCheckups("api")</c>), its upstream fed from the same
 /// configuration by ServiceDiscovery (<c>AddCheckups().AddServiceDiscovery("http://api")</c>);</item>
-/// <item><c>checkups_direct</c>: the Checkups handler over the same registry, built by hand without the factory.</item>
+/// <item><c>checkups_direct</c>: the Checkups handler over the same registry, built by hand without the factory;</item>
+/// <item><c>checkups_resilience</c>: Checkups with the standard resilience handler per server inside it
+/// (<c>AddCheckupsWithResilience("api")</c>), the composition of docs/resilience.md;</item>
+/// <item><c>sd_paths</c>, <c>checkups_paths</c>: <c>sd</c> and <c>checkups</c> again, each request to another path and
+/// query (4,096 in turn), so that no address is the last one built for its server.</item>
 /// </list>
-/// Steady state runs in rounds, interleaved, the order rotating each round; then each handler in turn carries the same load
-/// for 6 s with one backend stopped for 3 s, counting failed requests and the slowest one.
+/// Steady state runs in rounds, interleaved, the order rotating each round, each compared pair side by side; then each
+/// handler in turn carries the same load for 6 s with one backend stopped for 3 s, counting failed requests and the
+/// slowest one.
 /// </summary>
 internal static class PeersBench
 {
     private const int Callers = 32;
-    private static readonly TimeSpan Round = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan Round = TimeSpan.FromMilliseconds(400);
 
     /// <summary>The handlers measured, in the order of the report.</summary>
-    public static readonly string[] Names = ["plain", "rr", "sd", "sd_resilience", "checkups", "checkups_direct"];
+    public static readonly string[] Names = ["plain", "rr", "sd", "sd_resilience", "checkups", "checkups_direct", "checkups_resilience", "sd_paths", "checkups_paths"];
 
-    public static async Task<PeersFigures> MeasureAsync(int rounds = 12)
+    /// <summary>The handlers run with a backend stopped.</summary>
+    public static readonly string[] FaultNames = ["sd", "sd_resilience", "checkups", "checkups_resilience"];
+
+    public static async Task<PeersFigures> MeasureAsync(int rounds = 20)
     {
         using var backends = BenchBackends.Start();
         var configuration = new Dictionary<string, string?>();
@@ -53,18 +61,24 @@ internal static class PeersBench
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.Services.AddSingleton<IConfiguration>(builder.Configuration);
         builder.Services.AddServiceDiscovery();
-        builder.Services.AddCheckups(options => options.HeartbeatEnabled = false).AddServiceDiscovery("http://api");
+        builder.Services.AddCheckups(options => options.HeartbeatEnabled = false)
+            .AddServiceDiscovery("http://api")
+
+            // The same service as an upstream of its own, so that its fault run starts with no server marked err by the other's.
+            .AddServiceDiscovery("http://api", options => options.Upstream = "api_resilience");
         builder.Services.AddHttpClient("rr").AddHttpMessageHandler(() => new RoundRobinHandler(direct));
         builder.Services.AddHttpClient("sd").AddServiceDiscovery();
         builder.Services.AddHttpClient("sd_resilience").AddStandardResilienceHandler();
         builder.Services.AddHttpClient("sd_resilience").AddServiceDiscovery();
         builder.Services.AddHttpClient("checkups").AddCheckups("api");
+        builder.Services.AddHttpClient("checkups_resilience").AddCheckupsWithResilience("api_resilience");
         using var host = builder.Build();
         await host.StartAsync();
         try
         {
             var factory = host.Services.GetRequiredService<IHttpClientFactory>();
             var logical = new[] { new Uri("http://api/") };
+            var paths = Enumerable.Range(0, 4096).Select(i => new Uri($"http://api/items/{i.ToString(CultureInfo.InvariantCulture)}?page={(i % 7).ToString(CultureInfo.InvariantCulture)}")).ToArray();
             var peers = new Dictionary<string, (HttpClient Client, Uri[] Addresses)>
             {
                 ["plain"] = (new HttpClient(new SocketsHttpHandler()), direct),
@@ -72,6 +86,9 @@ internal static class PeersBench
                 ["sd"] = (factory.CreateClient("sd"), logical),
                 ["sd_resilience"] = (factory.CreateClient("sd_resilience"), logical),
                 ["checkups"] = (factory.CreateClient("checkups"), logical),
+                ["sd_paths"] = (factory.CreateClient("sd"), paths),
+                ["checkups_paths"] = (factory.CreateClient("checkups"), paths),
+                ["checkups_resilience"] = (factory.CreateClient("checkups_resilience"), [new Uri("http://api_resilience/")]),
                 ["checkups_direct"] = (new HttpClient(new CheckupsHttpHandler(host.Services.GetRequiredService<UpstreamRegistry>(), "api") { InnerHandler = new SocketsHttpHandler() }), logical),
             };
 
@@ -81,21 +98,22 @@ internal static class PeersBench
                 await RunAsync(peers[name].Client, peers[name].Addresses, Round);
             }
 
+            var perRound = Names.ToDictionary(n => n, _ => new double[rounds]);
             var requests = Names.ToDictionary(n => n, _ => 0L);
             var bytes = Names.ToDictionary(n => n, _ => 0L);
             for (int round = 0; round < rounds; round++)
             {
-                for (int i = 0; i < Names.Length; i++)
+                foreach (string name in Order(round))
                 {
-                    string name = Names[(round + i) % Names.Length];
                     var result = await RunAsync(peers[name].Client, peers[name].Addresses, Round);
+                    perRound[name][round] = result.Requests / Round.TotalSeconds;
                     requests[name] += result.Requests;
                     bytes[name] += result.Bytes;
                 }
             }
 
             var fault = new Dictionary<string, (long Requests, long Failed, double WorstMs)>();
-            foreach (var name in new[] { "sd", "sd_resilience", "checkups" })
+            foreach (var name in FaultNames)
             {
                 fault[name] = await FaultAsync(peers[name].Client, peers[name].Addresses, backends);
             }
@@ -105,15 +123,32 @@ internal static class PeersBench
                 client.Dispose();
             }
 
-            double seconds = rounds * Round.TotalSeconds;
             return new PeersFigures(
-                Names.ToDictionary(n => n, n => Math.Round(requests[n] / seconds)),
+                perRound,
                 Names.ToDictionary(n => n, n => Math.Round((double)bytes[n] / requests[n])),
                 fault);
         }
         finally
         {
             await host.StopAsync();
+        }
+    }
+
+    /// <summary>
+    /// The handlers in the order of round <paramref name="round"/>: the groups rotate, and each handler compared with a
+    /// peer runs next to it (Checkups after ServiceDiscovery on even rounds, before it on odd ones), so that the ratio of a
+    /// round compares two runs half a second apart.
+    /// </summary>
+    private static IEnumerable<string> Order(int round)
+    {
+        string[][] groups = [["plain"], ["rr"], ["sd", "checkups"], ["sd_resilience", "checkups_resilience"], ["checkups_direct"], ["sd_paths", "checkups_paths"]];
+        for (int i = 0; i < groups.Length; i++)
+        {
+            var group = groups[(round + i) % groups.Length];
+            for (int j = 0; j < group.Length; j++)
+            {
+                yield return group[round % 2 == 0 ? j : group.Length - 1 - j];
+            }
         }
     }
 
@@ -194,38 +229,58 @@ internal static class PeersBench
     }
 }
 
-/// <summary>The peer comparison's figures: requests per second and bytes per request of each handler, and its fault run.</summary>
+/// <summary>
+/// The peer comparison's figures: each handler's requests per second in each round, its bytes per request, and its fault
+/// run. A handler's rate is the median of its rounds; a ratio of two handlers is the median of their ratios round by
+/// round (measured a second apart at most), so that a drift of the machine falls on both.
+/// </summary>
 internal sealed record PeersFigures(
-    IReadOnlyDictionary<string, double> Rps,
+    IReadOnlyDictionary<string, double[]> PerRound,
     IReadOnlyDictionary<string, double> Bytes,
     IReadOnlyDictionary<string, (long Requests, long Failed, double WorstMs)> Fault)
 {
+    private double Rps(string name) => Math.Round(Median(PerRound[name]));
+
+    private double Ratio(string name, string over) =>
+        Math.Round(Median(PerRound[name].Zip(PerRound[over], static (a, b) => a / b).ToArray()), 3);
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
     /// <summary>The report's keys.</summary>
     public IEnumerable<Metric> Metrics()
     {
-        yield return new("peers.rps.checkups_over_sd", Math.Round(Rps["checkups"] / Rps["sd"], 3), "ratio");
+        yield return new("peers.rps.checkups_over_sd", Ratio("checkups", "sd"), "ratio");
         yield return new("peers.bytes.checkups_minus_sd", Bytes["checkups"] - Bytes["sd"], "bytes");
         yield return new("peers.fault.failed.checkups", Fault["checkups"].Failed, "requests");
         yield return new("peers.fault.failed.sd", Fault["sd"].Failed, "requests");
         yield return new("peers.fault.failed.sd_resilience", Fault["sd_resilience"].Failed, "requests");
-        foreach (var name in new[] { "checkups", "sd", "sd_resilience" })
+        yield return new("peers.fault.failed.checkups_resilience", Fault["checkups_resilience"].Failed, "requests");
+        foreach (var name in PeersBench.FaultNames)
         {
             yield return new($"peers.fault.worst.ms.{name}", Fault[name].WorstMs, "ms");
             yield return new($"peers.fault.rps.{name}", Math.Round(Fault[name].Requests / 6.0), "requests/s");
         }
 
-        yield return new("peers.rps.checkups_direct_over_sd", Math.Round(Rps["checkups_direct"] / Rps["sd"], 3), "ratio");
+        yield return new("peers.rps.checkups_direct_over_sd", Ratio("checkups_direct", "sd"), "ratio");
+        yield return new("peers.rps.checkups_over_sd.paths", Ratio("checkups_paths", "sd_paths"), "ratio");
+        yield return new("peers.bytes.checkups_minus_sd.paths", Bytes["checkups_paths"] - Bytes["sd_paths"], "bytes");
+        yield return new("peers.rps.checkups_resilience_over_sd_resilience", Ratio("checkups_resilience", "sd_resilience"), "ratio");
+        yield return new("peers.bytes.checkups_resilience_minus_sd_resilience", Bytes["checkups_resilience"] - Bytes["sd_resilience"], "bytes");
         foreach (var name in PeersBench.Names)
         {
             if (name != "plain")
             {
-                yield return new($"peers.rps.{name}_over_plain", Math.Round(Rps[name] / Rps["plain"], 3), "ratio");
+                yield return new($"peers.rps.{name}_over_plain", Ratio(name, "plain"), "ratio");
             }
         }
 
         foreach (var name in PeersBench.Names)
         {
-            yield return new($"peers.rps.{name}", Rps[name], "requests/s");
+            yield return new($"peers.rps.{name}", Rps(name), "requests/s");
             yield return new($"peers.bytes.{name}", Bytes[name], "bytes");
         }
     }
