@@ -181,7 +181,8 @@ internal sealed class ServiceDiscoveryWatch : IHostedService, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly List<IDisposable> _subscriptions = new();
+    // One per service: its change token's registration or its refresh timer, replaced at each read (each fires once).
+    private readonly Dictionary<ServiceDiscoveryUpstreamOptions, IDisposable> _subscriptions = new(ReferenceEqualityComparer.Instance);
     private bool _stopped;
 
     public ServiceDiscoveryWatch(ServiceEndpointResolver resolver, ServiceDiscoverySource source, IEnumerable<ServiceDiscoveryUpstreamOptions> services, TimeProvider? time, ILogger<ServiceDiscoveryWatch>? logger)
@@ -211,6 +212,18 @@ internal sealed class ServiceDiscoveryWatch : IHostedService, IDisposable
         }
     }
 
+    /// <summary>Gets how many change registrations and refresh timers the watch holds (one per service while it runs).</summary>
+    internal int Subscriptions
+    {
+        get
+        {
+            lock (_subscriptions)
+            {
+                return _subscriptions.Count;
+            }
+        }
+    }
+
     public Task StopAsync(CancellationToken cancellationToken)
     {
         Stop();
@@ -234,7 +247,7 @@ internal sealed class ServiceDiscoveryWatch : IHostedService, IDisposable
             }
 
             _stopped = true;
-            subscriptions = _subscriptions.ToArray();
+            subscriptions = _subscriptions.Values.ToArray();
             _subscriptions.Clear();
         }
 
@@ -305,17 +318,20 @@ internal sealed class ServiceDiscoveryWatch : IHostedService, IDisposable
             subscription = _time.CreateTimer(static state => ((Action)state!)(), (Action)(() => Again(service)), service.RefreshPeriod, Timeout.InfiniteTimeSpan);
         }
 
+        IDisposable? previous = subscription;
         lock (_subscriptions)
         {
             if (!_stopped)
             {
-                _subscriptions.Add(subscription);
-                return;
+                // The previous one has fired (that is why the service was read again): let it go, or every read of a
+                // long-lived host would keep one more registration or timer.
+                _subscriptions.Remove(service, out previous);
+                _subscriptions[service] = subscription;
             }
         }
 
-        // Stopped while this was being set up: nothing may fire after the host stopped.
-        subscription.Dispose();
+        // The one replaced, or this one when stopped while it was being set up: nothing may fire after the host stopped.
+        previous?.Dispose();
     }
 
     private void Again(ServiceDiscoveryUpstreamOptions service) =>
