@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Registry;
@@ -121,12 +122,29 @@ public sealed class BalancedChannel : IDisposable
             catch (RpcException ex)
             {
                 failures.Add($"{ex.StatusCode} {ex.Status.Detail}");
-                await Task.Delay(10);
+                await UntilReadyAsync();
             }
         }
 
         Assert.True(servers.All(seen.Contains), $"warm-up: {string.Join(",", servers.Except(seen))} never answered; failures: {string.Join(" | ", failures.Take(5))}");
         return failures;
+    }
+
+    /// <summary>
+    /// Waits (bounded by <see cref="CallDeadline"/>) until the channel is ready, which is what a failed call waits for
+    /// before the next: the channel's own signal, not a delay. Returns at once when it is ready already.
+    /// </summary>
+    public async Task UntilReadyAsync()
+    {
+        using var bound = new CancellationTokenSource(CallDeadline);
+        try
+        {
+            await Channel.ConnectAsync(bound.Token);
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            // Not ready within the bound: the caller's next call fails and says why.
+        }
     }
 
     public void Dispose()

@@ -367,7 +367,7 @@ public sealed class CheckupsGrpcBalancingTests(ITestOutputHelper output) : IAsyn
             catch (RpcException ex)
             {
                 failures.Add($"{ex.StatusCode} {ex.Status.Detail}");
-                await Task.Delay(10);
+                await client.UntilReadyAsync();
             }
         }
 

@@ -75,13 +75,16 @@ public sealed class ServiceDiscoveryTests : IAsyncLifetime
             // endpoint's host validates).
             Assert.Equal(Endpoint(0), _backends[0].LastHost);
 
-            configuration.Replace(new Dictionary<string, string?> { ["services:api:http:0"] = "http://" + Endpoint(2) });
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            for (int i = 0; i < 30_000 && registry.Get("api").Clusters[0].Servers[0].Port != _backends[2].Port && DateTime.UtcNow < deadline; i++)
+            // Each reload is read once its predecessor's change registration is in place; the watch keeps that one only.
+            foreach (int backend in new[] { 1, 2, 1, 2 })
             {
-                await Task.Delay(1);
+                configuration.Replace(new Dictionary<string, string?> { ["services:api:http:0"] = "http://" + Endpoint(backend) });
+                Assert.True(
+                    await Upstreams.WhenAsync(registry, () => registry.Get("api").Clusters[0].Servers is [var only] && only.Port == _backends[backend].Port),
+                    $"the reload to {_backends[backend].Name} did not reach the upstream");
             }
 
+            Assert.Equal(1, host.Services.GetRequiredService<ServiceDiscoveryWatch>().Subscriptions);
             Assert.Equal(new[] { "C" }, await AnswersAsync(client, "http://api/items", 10));
             Assert.Null(registry.GetStatus().Sources["servicediscovery"].Status!.LastError);
             await host.StopAsync();
@@ -91,10 +94,12 @@ public sealed class ServiceDiscoveryTests : IAsyncLifetime
     [Fact]
     public async Task NamedEndpoint_IsAnUpstreamOfThatName_AndAnEmptyAnswerKeepsTheLastServers()
     {
+        var logs = new AwaitableLogCollector();
         var (host, configuration) = Host(
             new Dictionary<string, string?> { ["services:api:grpc:0"] = Endpoint(1) },
             services =>
             {
+                services.AddLogging(logging => logging.AddProvider(new FakeLoggerProvider(logs)));
                 services.AddCheckups(options => options.HeartbeatEnabled = false).AddServiceDiscovery("http://_grpc.api");
                 services.AddHttpClient("grpc").AddCheckups("_grpc.api");
             });
@@ -107,11 +112,7 @@ public sealed class ServiceDiscoveryTests : IAsyncLifetime
             Assert.Equal(new[] { "B" }, await AnswersAsync(client, "http://_grpc.api/x", 3));
 
             configuration.Replace(new Dictionary<string, string?>());
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            for (int i = 0; i < 30_000 && registry.GetStatus().Sources["servicediscovery"].Status!.LastError is null && DateTime.UtcNow < deadline; i++)
-            {
-                await Task.Delay(1);
-            }
+            await logs.WhenLoggedAsync(402);
 
             Assert.Contains("no endpoint", registry.GetStatus().Sources["servicediscovery"].Status!.LastError, StringComparison.Ordinal);
             Assert.Equal(new[] { "B" }, await AnswersAsync(client, "http://_grpc.api/x", 3));
@@ -275,12 +276,7 @@ public sealed class ServiceDiscoveryTests : IAsyncLifetime
             var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("api");
 
             var pending = client.GetStringAsync("http://api/items");
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            for (int i = 0; i < 30_000 && _backends[0].Requests == 0 && DateTime.UtcNow < deadline; i++)
-            {
-                await Task.Delay(1);
-            }
-
+            Assert.True(await _backends[0].WhenRequestsAsync(1), "the first attempt never reached A");
             Assert.Equal(1, _backends[0].Requests);
             time.Advance(TimeSpan.FromSeconds(1));
 

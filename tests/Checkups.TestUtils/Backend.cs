@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
@@ -23,6 +24,7 @@ public sealed class Backend : IAsyncDisposable
 {
     private readonly CancellationTokenSource _disposed = new();
     private WebApplication? _app;
+    private readonly Pulse _served = new();
     private int _requests;
 
     private Backend(string name) => Name = name;
@@ -45,6 +47,20 @@ public sealed class Backend : IAsyncDisposable
 
     /// <summary>Gets the requests that reached this backend.</summary>
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>
+    /// Completes with <see langword="true"/> once <see cref="Requests"/> reaches <paramref name="count"/> (woken by each
+    /// request, not a poll); <see langword="false"/> when <paramref name="bound"/> (default <see cref="Pulse.Bound"/>) ran
+    /// out first.
+    /// </summary>
+    public Task<bool> WhenRequestsAsync(int count, TimeSpan? bound = null) => _served.UntilAsync(() => Requests >= count, bound);
+
+    /// <summary>
+    /// Completes with <see langword="true"/> once <paramref name="condition"/> holds, checked now and at each request to
+    /// any of <paramref name="backends"/>; <see langword="false"/> when <paramref name="bound"/> ran out first.
+    /// </summary>
+    public static Task<bool> WhenAsync(IEnumerable<Backend> backends, Func<bool> condition, TimeSpan? bound = null) =>
+        Pulse.UntilAsync(backends.Select(b => b._served).ToArray(), condition, bound);
 
     /// <summary>Gets the body of the last request that had one.</summary>
     public string? LastBody { get; private set; }
@@ -115,8 +131,9 @@ public sealed class Backend : IAsyncDisposable
 
     private async Task ServeAsync(HttpContext context)
     {
-        Interlocked.Increment(ref _requests);
         LastHost = context.Request.Host.Value;
+        Interlocked.Increment(ref _requests);
+        _served.Fire();
         if (Hang)
         {
             // Held until the client gives up (its timeout closes the connection) or the test ends.

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Frozen;
 using System.Linq;
+using System.Threading.Tasks;
 using Checkups.Configuration;
 using Checkups.Registry;
 using Checkups.Status;
@@ -46,6 +47,26 @@ public static class Upstreams
         WithServers(weights.Select((w, i) => Server(8001 + i, w)).ToArray());
 
     /// <summary>The status of the server on <paramref name="port"/> of upstream <paramref name="upstream"/> (first cluster holding it).</summary>
+    /// <summary>
+    /// Completes with <see langword="true"/> once <paramref name="condition"/> holds, checked now and at each change of
+    /// <paramref name="registry"/> (its <see cref="UpstreamRegistry.Changed"/> event, not a poll); <see langword="false"/>
+    /// when <paramref name="bound"/> (default <see cref="Pulse.Bound"/>) ran out first.
+    /// </summary>
+    public static async Task<bool> WhenAsync(UpstreamRegistry registry, Func<bool> condition, TimeSpan? bound = null)
+    {
+        var changed = new Pulse();
+        EventHandler<UpstreamsChangedEventArgs> fire = (_, _) => changed.Fire();
+        registry.Changed += fire;
+        try
+        {
+            return await changed.UntilAsync(condition, bound);
+        }
+        finally
+        {
+            registry.Changed -= fire;
+        }
+    }
+
     public static ServerStatus StatusOf(UpstreamRegistry registry, int port, string upstream = "api") =>
         registry.GetStatus().Upstreams[upstream].Clusters.SelectMany(c => c.Servers).First(s => s.Server.EndsWith($":{port}", StringComparison.Ordinal));
 

@@ -161,16 +161,11 @@ public sealed class CheckupsYarpTests : IAsyncLifetime
         Assert.True(answers.Values.Sum() > 0);
     }
 
-    /// <summary>Waits (bounded) until each backend has served <paramref name="more"/> requests more than now.</summary>
+    /// <summary>Waits (bounded, woken by each request) until each backend has served <paramref name="more"/> requests more than now.</summary>
     private static async Task WaitForRequestsAsync(IReadOnlyList<Backend> backends, int more)
     {
-        var targets = backends.Select(b => b.Requests + more).ToArray();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        for (int i = 0; i < 60_000 && backends.Select((b, k) => b.Requests < targets[k]).Any(behind => behind); i++)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the load did not reach every backend");
-            await Task.Delay(1);
-        }
+        var reached = await Task.WhenAll(backends.Select(b => b.WhenRequestsAsync(b.Requests + more, TimeSpan.FromSeconds(60))));
+        Assert.True(reached.All(r => r), "the load did not reach every backend");
     }
 
     [Fact]
@@ -215,12 +210,7 @@ public sealed class CheckupsYarpTests : IAsyncLifetime
         _backends[0].Hang = true;
 
         var pending = proxy.Client.GetStringAsync("/slow");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        for (int i = 0; i < 30_000 && _backends[0].Requests == 0 && DateTime.UtcNow < deadline; i++)
-        {
-            await Task.Delay(1);
-        }
-
+        Assert.True(await _backends[0].WhenRequestsAsync(1), "the first attempt never reached the hanging backend");
         Assert.Equal(1, _backends[0].Requests);
         time.Advance(TimeSpan.FromMilliseconds(499));
         Assert.False(pending.IsCompleted);
@@ -241,12 +231,7 @@ public sealed class CheckupsYarpTests : IAsyncLifetime
 
         await using var proxy = await YarpProxy.StartAsync(YarpProxy.Upstream(_backends));
         var inFlight = Enumerable.Range(0, 12).Select(_ => proxy.Client.GetAsync("/held")).ToList();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        for (int i = 0; i < 30_000 && _backends.Sum(b => b.Requests) < 12 && DateTime.UtcNow < deadline; i++)
-        {
-            await Task.Delay(1);
-        }
-
+        Assert.True(await Backend.WhenAsync(_backends, () => _backends.Sum(b => b.Requests) >= 12), "the 12 requests did not all reach a backend");
         Assert.Equal(12, _backends.Sum(b => b.Requests));
         Assert.True(proxy.Registry.Delete("api"));
         gate.SetResult();
