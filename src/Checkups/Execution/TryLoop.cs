@@ -66,7 +66,7 @@ internal sealed class TryLoop
         var server = UpstreamCall.First(this, upstream, hashKey, settings, out var first);
         if (server is null)
         {
-            throw NoServer(upstream, hashKey, settings);
+            throw NoServer(upstream, settings);
         }
 
         ValueTask<TResult> pending;
@@ -112,14 +112,13 @@ internal sealed class TryLoop
         return Adopted(ref first, hashKey, settings, state, callback, isFailure, pending, Pending, null, cancellationToken);
     }
 
-    /// <summary>The error of a call that found no selectable server, built by the engine.</summary>
+    /// <summary>
+    /// The error of a call whose first pick found no selectable server. Built from that pick, not by picking again: a
+    /// server back at that instant would be leased (and counted in flight) by a call that then reports it has none.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private UpstreamCallException NoServer(Upstream upstream, string? hashKey, in CallSettings settings)
-    {
-        var call = UpstreamCall.Begin(this, upstream, hashKey, settings);
-        call.TryNext(out _);
-        return Ended(call, null);
-    }
+    private static NoServerAvailableException NoServer(Upstream upstream, in CallSettings settings) =>
+        new(upstream.Name, CallStopReason.NoSelectableServer, UpstreamCall.NoSelectableServer(settings.ClusterOrder), Array.Empty<UpstreamAttempt>());
 
     /// <summary>The first attempt did not succeed at once: a call adopts it, and the rest runs on the engine.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -271,7 +271,7 @@ public sealed class UpstreamCall : IDisposable
         if (server is null)
         {
             return _attempts == 0
-                ? Stop(CallStopReason.NoSelectableServer, _order is null ? "no selectable server" : $"no selectable server in clusters [{string.Join(", ", _order)}]")
+                ? Stop(CallStopReason.NoSelectableServer, NoSelectableServer(_order))
                 : Stop(CallStopReason.EveryServerTried, "every selectable server was tried");
         }
 
@@ -428,6 +428,10 @@ public sealed class UpstreamCall : IDisposable
                 break;
         }
     }
+
+    /// <summary>Why a call found no server to try first, naming the clusters it was limited to.</summary>
+    internal static string NoSelectableServer(IReadOnlyList<string>? order) =>
+        order is null ? "no selectable server" : $"no selectable server in clusters [{string.Join(", ", order)}]";
 
     private bool Stop(CallStopReason reason, string? detail)
     {

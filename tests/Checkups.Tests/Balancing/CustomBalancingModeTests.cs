@@ -2,10 +2,12 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Text;
+using System.Threading;
 using System.Threading.Tasks;
 using Checkups.Balancing;
 using Checkups.Configuration;
 using Checkups.DependencyInjection;
+using Checkups.Execution;
 using Checkups.Model;
 using Checkups.Registry;
 using Checkups.TestUtils;
@@ -133,6 +135,39 @@ public sealed class CustomBalancingModeTests
 
         static string[] Lines(string text) => text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
         Assert.Equal(Lines(code), Lines(example));
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_FirstPickFindsNone_ServerBackAtOnce_NoServerErrorAndNothingLeftInFlight()
+    {
+        // A server selectable again the instant after the first pick found none (an err that ran out, a heartbeat that
+        // revived it): the call reports the pick it made, and leases nothing it would not use.
+        var mode = new NoneThenFirstMode();
+        using var provider = Services("none_then_first", checkups => checkups.AddBalancingMode(mode));
+        var registry = provider.GetRequiredService<UpstreamRegistry>();
+
+        var error = await Assert.ThrowsAsync<NoServerAvailableException>(async () =>
+            await registry.ExecuteAsync("api", (server, _) => new ValueTask<int>(server.Port)));
+
+        Assert.Equal(CallStopReason.NoSelectableServer, error.Reason);
+        Assert.Equal(1, mode.Picks);
+        Assert.All(registry.GetStatus().Upstreams["api"].Clusters[0].Servers, server => Assert.Equal(0, server.InFlight));
+        Assert.Equal(8001, await registry.ExecuteAsync("api", (server, _) => new ValueTask<int>(server.Port)));
+    }
+
+    /// <summary>No server at its first pick, the first server at every pick after it.</summary>
+    private sealed class NoneThenFirstMode() : BalancingMode("none_then_first")
+    {
+        private int _picks;
+
+        public int Picks => Volatile.Read(ref _picks);
+
+        public override ServerSelector CreateSelector(Cluster cluster, UpstreamOptions options, TimeProvider time) => new NoneThenFirst(this, cluster.Servers[0]);
+
+        private sealed class NoneThenFirst(NoneThenFirstMode mode, Server first) : ServerSelector
+        {
+            public override Server? Pick(ref SelectionContext context) => Interlocked.Increment(ref mode._picks) == 1 ? null : first;
+        }
     }
 
     private sealed class ModuloMode() : BalancingMode("modulo")
