@@ -36,8 +36,9 @@ internal static class UpstreamBuilder
                 string key = Server.FormatKey(host, server.Port);
                 if (!health.TryGetValue(key, out var state))
                 {
+                    // A kept state is live: its active checks follow this upstream's heartbeat when the store commits it
+                    // (UpstreamStore.Commit), not here, where the change may still be refused.
                     state = previous is not null && previous.Health.TryGetValue(key, out var kept) ? kept : new ServerHealth(environment.Time, gate);
-                    state.SetActiveChecks(heartbeat);
                     health.Add(key, state);
                 }
 

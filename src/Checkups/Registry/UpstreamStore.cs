@@ -325,6 +325,12 @@ internal sealed class UpstreamStore
         for (int i = 0; i < updated.Count; i++)
         {
             updatedNames[i] = updated[i].Name;
+
+            // Live state changes only with a change that is applied: built states may be shared with the current snapshot.
+            foreach (var health in updated[i].Health.Values)
+            {
+                health.SetActiveChecks(updated[i].HeartbeatEnabled);
+            }
         }
 
         long version = _state.Version + 1;
