@@ -94,7 +94,7 @@ internal sealed class CheckupsForwarding
 
                 // A failure status is held back (and the server's answer discarded) only while another attempt may follow;
                 // the last one is passed on to the client, as the HttpClient handler returns the last response.
-                attempt.Arm(mayRetry: call.Attempts < call.TryLimit && call.Attempts < ServerCount(current) && call.Remaining is not { Ticks: 0 }, current);
+                attempt.Arm(mayRetry: call.Attempts < call.TryLimit && call.Attempts < ServerCount(current) && call.Remaining is not { Ticks: 0 }, current, call);
                 long started = _time.GetTimestamp();
                 var token = call.StartAttemptTimeout(current.Timeouts.Connect + current.Timeouts.Read, context.RequestAborted);
                 ForwarderError error;
@@ -278,16 +278,18 @@ internal sealed class CheckupsForwarding
 internal sealed class AttemptTransformer(HttpTransformer inner) : HttpTransformer
 {
     private Upstream? _upstream;
+    private UpstreamCall? _call;
     private bool _mayRetry;
 
     /// <summary>Gets the failure status held back in the last attempt, if one was.</summary>
     public int? Vetoed { get; private set; }
 
-    /// <summary>Readies the next attempt: whether another may follow it, and the upstream whose failure statuses count.</summary>
-    public void Arm(bool mayRetry, Upstream upstream)
+    /// <summary>Readies the next attempt: whether another may follow it, the upstream whose failure statuses count, its call.</summary>
+    public void Arm(bool mayRetry, Upstream upstream, UpstreamCall call)
     {
         _mayRetry = mayRetry;
         _upstream = upstream;
+        _call = call;
         Vetoed = null;
     }
 
@@ -300,6 +302,13 @@ internal sealed class AttemptTransformer(HttpTransformer inner) : HttpTransforme
         {
             Vetoed = (int)proxyResponse.StatusCode;
             return new ValueTask<bool>(false);
+        }
+
+        if (proxyResponse is not null)
+        {
+            // The answer has begun: the forwarder's token covers the body and an upgraded connection too, which the
+            // attempt's timeout must not cut (nor blame the server for).
+            _call?.StopAttemptTimeout();
         }
 
         return inner.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);

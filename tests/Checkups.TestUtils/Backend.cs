@@ -45,6 +45,12 @@ public sealed class Backend : IAsyncDisposable
     /// </summary>
     public Task? Gate { get; set; }
 
+    /// <summary>
+    /// Gets or sets a task the rest of the answer waits for: the status and the name are sent and flushed at once, the
+    /// rest (<c>:done</c>) when the task completes (a body streamed slowly); <see langword="null"/> sends it all at once.
+    /// </summary>
+    public Task? BodyGate { get; set; }
+
     /// <summary>Gets the requests that reached this backend.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
@@ -163,5 +169,11 @@ public sealed class Backend : IAsyncDisposable
 
         context.Response.StatusCode = Status;
         await context.Response.WriteAsync(body.Length > 0 ? Name + ":" + body : Name, context.RequestAborted);
+        if (BodyGate is { } bodyGate)
+        {
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await bodyGate.WaitAsync(TimeSpan.FromMinutes(1), context.RequestAborted);
+            await context.Response.WriteAsync(":done", context.RequestAborted);
+        }
     }
 }

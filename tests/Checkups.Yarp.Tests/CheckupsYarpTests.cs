@@ -221,6 +221,29 @@ public sealed class CheckupsYarpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SlowBody_OutlivesTheAttemptTimeout_AndTheServerIsNotBlamed()
+    {
+        // The attempt timeout bounds the wait for an answer: once the headers are in, a body streamed for longer than
+        // Connect + Read reaches the client whole, and the server stays in rotation.
+        var time = new FakeTimeProvider();
+        var upstream = YarpProxy.Upstream(_backends);
+        upstream.Timeouts.Connect = TimeSpan.FromMilliseconds(200);
+        upstream.Timeouts.Read = TimeSpan.FromMilliseconds(300);
+        upstream.Servers[0].MaxFails = 1;
+        await using var proxy = await YarpProxy.StartAsync(upstream, time: time);
+        var rest = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _backends[0].BodyGate = rest.Task;
+
+        using var response = await proxy.Client.GetAsync("/stream", HttpCompletionOption.ResponseHeadersRead).WaitAsync(TimeSpan.FromSeconds(30));
+        time.Advance(TimeSpan.FromSeconds(10));
+        rest.SetResult();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("A:done", await response.Content.ReadAsStringAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.NotEqual(HealthStatus.Err, proxy.Registry.GetStatus().Upstreams["api"].Clusters[0].Servers[0].Status);
+    }
+
+    [Fact]
     public async Task UpstreamRemovedWhileRequestsAreInFlight_LosesNone_AndLaterRequestsFindNoServer()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -329,6 +329,19 @@ public sealed class UpstreamCall : IDisposable
     }
 
     /// <summary>
+    /// Stops the current attempt's timer (see <see cref="StartAttemptTimeout"/>) once the server's response has begun: the
+    /// timeout bounds the wait for an answer, not a body streamed for minutes or an upgraded connection. The caller's
+    /// token still cancels the attempt's token. Does nothing when no timer runs or it has already fired.
+    /// </summary>
+    public void StopAttemptTimeout()
+    {
+        if (_state == CallState.LeaseOut && _timer is { IsCancellationRequested: false } timer)
+        {
+            timer.CancelAfter(Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>
     /// The error of an attempt that ended at the timeout <see cref="StartAttemptTimeout"/> started: it names the server and
     /// the timeout, and says when the try timeout cut the attempt short.
     /// </summary>
