@@ -314,7 +314,9 @@ public sealed class CheckupsHttpHandler : DelegatingHandler
                 {
                     var lease = call.Lease;
                     var elapsed = _time.GetElapsedTime(attemptStarted);
-                    var error = ex is OperationCanceledException ? call.CreateAttemptTimeoutError(ex) : ex;
+                    // A cancellation by the attempt's own timer is its timeout; one from a handler below with a token of its
+                    // own, and every other failure, is reported as it is.
+                    var error = ex is OperationCanceledException && call.AttemptTimedOut ? call.CreateAttemptTimeoutError(ex) : ex;
                     lease.Complete(LeaseOutcome.Failure, elapsed, error);
                     _metrics.Attempt(_upstream, lease.Server.Key, "error", elapsed);
                     HttpLog.AttemptFailed(_logger, request.Method.Method, original.AbsolutePath, call.Attempts, lease.Server.Key, _upstream, error.Message);
