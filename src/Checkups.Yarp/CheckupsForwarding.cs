@@ -10,6 +10,8 @@ using Checkups.Http;
 using Checkups.Model;
 using Checkups.Registry;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
@@ -202,7 +204,9 @@ internal sealed class CheckupsForwarding
             return method;
         }
 
-        bool hasBody = request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+        // The server's own verdict (what YARP asks too): an HTTP/2 or HTTP/3 body comes with neither a length nor chunking.
+        bool hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
+            ?? (request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0));
         if (!hasBody)
         {
             return null;
@@ -218,19 +222,16 @@ internal sealed class CheckupsForwarding
             return "the body's length is unknown or above MaxRetryBodyBytes";
         }
 
-        // Read whole now, so that every attempt sends the same bytes from the start.
+        // Read whole now, so that every attempt sends the same bytes from the start (in memory up to 64 KiB, beyond in a
+        // temporary file, as ASP.NET Core buffers).
         request.EnableBuffering(bufferThreshold: (int)Math.Min(length, 64 * 1024), bufferLimit: _options.MaxRetryBodyBytes);
-        var buffer = new byte[8192];
-        while (await request.Body.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false) > 0)
-        {
-        }
-
+        await request.Body.DrainAsync(context.RequestAborted).ConfigureAwait(false);
         request.Body.Position = 0;
         return null;
     }
 
     /// <summary>The hash key hashing modes balance by: the cluster's <see cref="CheckupsYarpMetadata.HashKey"/>, else the mode's own.</summary>
-    private static string KeyOf(HttpContext context, ClusterBinding.Bound bound, Upstream upstream)
+    internal static string KeyOf(HttpContext context, ClusterBinding.Bound bound, Upstream upstream)
     {
         if (bound.HashKey is { } source)
         {

@@ -21,8 +21,9 @@ public sealed class CheckupsYarpOptions
     public bool RetryNonIdempotent { get; set; }
 
     /// <summary>
-    /// Gets or sets whether request bodies of requests that may be retried are buffered (in memory up to
-    /// <see cref="MaxRetryBodyBytes"/>) so that a retry sends them again. Without it, a request with a body has one try.
+    /// Gets or sets whether request bodies of requests that may be retried are buffered (up to
+    /// <see cref="MaxRetryBodyBytes"/>: in memory up to 64 KiB, beyond in a temporary file) so that a retry sends them
+    /// again. Without it, a request with a body has one try.
     /// </summary>
     /// <value>Default <see langword="false"/>: YARP streams bodies, and a request with one is not retried.</value>
     public bool BufferRequestBodies { get; set; }
