@@ -40,7 +40,8 @@ internal sealed class CheckupsLoadBalancingPolicy : ILoadBalancingPolicy
             return availableDestinations[0];
         }
 
-        string key = bound.HashKey?.Of(context) ?? string.Empty;
+        // The same key as a request through UseCheckups(): a hashing mode keeps its own key here too.
+        string key = CheckupsForwarding.KeyOf(context, bound, upstream);
         if (!_registry.TrySelectPeer(upstream.Name, key, out var server))
         {
             return null;

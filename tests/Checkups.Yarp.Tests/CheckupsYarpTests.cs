@@ -270,6 +270,29 @@ public sealed class CheckupsYarpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task YarpsOwnPipeline_UrlHash_KeepsEachPathOnOneDestination_AsUseCheckupsDoes()
+    {
+        var upstream = YarpProxy.Upstream(_backends);
+        upstream.Mode = BalancingModes.UrlHash;
+        await using var proxy = await YarpProxy.StartAsync(upstream, useCheckups: false);
+
+        var byPath = new Dictionary<string, HashSet<string>>();
+        for (int i = 0; i < 64; i++)
+        {
+            string path = "/item/" + (i % 16).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (!byPath.TryGetValue(path, out var answers))
+            {
+                byPath[path] = answers = new HashSet<string>();
+            }
+
+            answers.Add(await proxy.Client.GetStringAsync(path));
+        }
+
+        Assert.All(byPath.Values, answers => Assert.Single(answers));
+        Assert.True(byPath.Values.Select(answers => answers.Single()).Distinct().Count() > 1, "16 paths all hashed to one server");
+    }
+
+    [Fact]
     public async Task YarpsOwnPipeline_WithThePolicyNamedCheckups_PicksByTheUpstreamsWeights_AndReportsFailures()
     {
         var upstream = YarpProxy.Upstream(_backends, 1, 1, 2);
