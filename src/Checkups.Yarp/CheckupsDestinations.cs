@@ -30,6 +30,7 @@ internal sealed class CheckupsClusterFilter : IProxyConfigFilter
     public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel)
     {
         ArgumentNullException.ThrowIfNull(cluster);
+        _binding.Seen(cluster);
         if (_binding.Of(cluster) is not { Upstream: { } name } bound)
         {
             return new ValueTask<ClusterConfig>(cluster);
@@ -75,19 +76,21 @@ internal sealed class CheckupsClusterFilter : IProxyConfigFilter
 }
 
 /// <summary>
-/// A configuration provider with no routes or clusters of its own, whose change token fires when the registry's
-/// upstreams change: YARP then applies its configuration again, and <see cref="CheckupsClusterFilter"/> gives bound
+/// A configuration provider with no routes or clusters of its own, whose change token fires when an upstream a cluster
+/// is bound to changes: YARP then applies its configuration again, and <see cref="CheckupsClusterFilter"/> gives bound
 /// clusters their upstreams' new servers, with no proxy restart.
 /// </summary>
 internal sealed class CheckupsChangeSignal : IProxyConfigProvider, IDisposable
 {
     private readonly UpstreamRegistry _registry;
+    private readonly ClusterBinding _binding;
     private readonly object _gate = new();
     private Snapshot _current = new();
 
-    public CheckupsChangeSignal(UpstreamRegistry registry)
+    public CheckupsChangeSignal(UpstreamRegistry registry, ClusterBinding binding)
     {
         _registry = registry;
+        _binding = binding;
         _registry.Changed += OnChanged;
     }
 
@@ -110,6 +113,12 @@ internal sealed class CheckupsChangeSignal : IProxyConfigProvider, IDisposable
 
     private void OnChanged(object? sender, UpstreamsChangedEventArgs change)
     {
+        if (!_binding.Concerns(change))
+        {
+            // No cluster is bound to what changed (a gRPC or HttpClient upstream, say): YARP need not apply it all again.
+            return;
+        }
+
         Snapshot previous;
         lock (_gate)
         {

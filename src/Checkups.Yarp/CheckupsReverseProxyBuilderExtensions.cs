@@ -42,7 +42,7 @@ public static class CheckupsReverseProxyBuilderExtensions
             provider.GetRequiredService<CheckupsYarpOptions>(),
             new CheckupsHttpTelemetry(provider.GetService<System.Diagnostics.Metrics.IMeterFactory>(), provider.GetService<ILoggerFactory>()),
             provider.GetService<TimeProvider>() ?? TimeProvider.System));
-        services.AddSingleton<IProxyConfigProvider>(static provider => new CheckupsChangeSignal(Registry(provider)));
+        services.AddSingleton<IProxyConfigProvider>(static provider => new CheckupsChangeSignal(Registry(provider), provider.GetRequiredService<ClusterBinding>()));
         services.AddSingleton<ILoadBalancingPolicy, CheckupsLoadBalancingPolicy>();
         services.AddSingleton<IAvailableDestinationsPolicy, CheckupsAvailableDestinationsPolicy>();
         services.AddSingleton<IPassiveHealthCheckPolicy, CheckupsPassiveHealthPolicy>();

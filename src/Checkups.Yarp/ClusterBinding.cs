@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using Checkups.Registry;
@@ -16,6 +17,10 @@ internal sealed class ClusterBinding
     private readonly UpstreamRegistry _registry;
     private readonly CheckupsYarpOptions _options;
     private readonly ConditionalWeakTable<ClusterConfig, Bound> _bound = new();
+
+    // Every upstream name a cluster of YARP's configuration is or may be bound to (by metadata, or by its id): a change
+    // of any other upstream leaves YARP's configuration as it is. Names of clusters since removed stay (a reload too many).
+    private readonly ConcurrentDictionary<string, byte> _names = new(StringComparer.OrdinalIgnoreCase);
 
     public ClusterBinding(UpstreamRegistry registry, CheckupsYarpOptions options)
     {
@@ -42,6 +47,41 @@ internal sealed class ClusterBinding
         }
 
         return _options.BindClustersById && _registry.TryGet(cluster.ClusterId, out var byId) ? bound.ById ??= bound with { Upstream = byId.Name } : null;
+    }
+
+    /// <summary>Notes the upstream <paramref name="cluster"/> is or may be bound to (see <see cref="Concerns"/>).</summary>
+    public void Seen(ClusterConfig cluster)
+    {
+        if (cluster.Metadata is { } metadata && metadata.TryGetValue(CheckupsYarpMetadata.Upstream, out var named) && !string.IsNullOrWhiteSpace(named))
+        {
+            _names.TryAdd(named, 0);
+        }
+        else if (_options.BindClustersById)
+        {
+            _names.TryAdd(cluster.ClusterId, 0);
+        }
+    }
+
+    /// <summary>Whether <paramref name="change"/> touches an upstream a cluster seen is or may be bound to.</summary>
+    public bool Concerns(UpstreamsChangedEventArgs change)
+    {
+        foreach (string name in change.Updated)
+        {
+            if (_names.ContainsKey(name))
+            {
+                return true;
+            }
+        }
+
+        foreach (string name in change.Removed)
+        {
+            if (_names.ContainsKey(name))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private Bound Read(ClusterConfig cluster)
