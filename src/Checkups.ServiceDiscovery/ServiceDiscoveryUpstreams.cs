@@ -194,21 +194,21 @@ internal sealed class ServiceDiscoveryWatch : IHostedService, IDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Reads every service at once, each bounded by its <see cref="ServiceDiscoveryUpstreamOptions.StartTimeout"/>: N unreachable services hold the host's start for one bound, not N.</summary>
+    public Task StartAsync(CancellationToken cancellationToken) => Task.WhenAll(_services.Select(service => StartAsync(service, cancellationToken)));
+
+    private async Task StartAsync(ServiceDiscoveryUpstreamOptions service, CancellationToken cancellationToken)
     {
-        foreach (var service in _services)
+        using var bound = new CancellationTokenSource(service.StartTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bound.Token);
+        try
         {
-            using var bound = new CancellationTokenSource(service.StartTimeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bound.Token);
-            try
-            {
-                await ResolveAsync(service, linked.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                Failed(service, $"no endpoints within {service.StartTimeout}");
-                Follow(service, null);
-            }
+            await ResolveAsync(service, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            Failed(service, $"no endpoints within {service.StartTimeout}");
+            Follow(service, null);
         }
     }
 
