@@ -198,7 +198,7 @@ internal sealed class CheckupsAdminApi
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(body.Array);
+            ArrayPool<byte>.Shared.Return(body.Array, clearArray: true);
         }
 
         if (read.Upstream is null)
@@ -334,7 +334,7 @@ internal sealed class CheckupsAdminApi
                 {
                     var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
                     buffer.AsSpan(0, filled).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
                     buffer = larger;
                 }
 
@@ -358,7 +358,7 @@ internal sealed class CheckupsAdminApi
         {
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
             }
         }
     }

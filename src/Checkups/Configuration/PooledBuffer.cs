@@ -5,7 +5,8 @@ namespace Checkups.Configuration;
 
 /// <summary>
 /// A growable byte buffer on <see cref="ArrayPool{T}.Shared"/>: the JSON of a 10,000-server upstream (about a megabyte)
-/// written and read again without a large-object-heap array per copy, which would bring on a full collection.
+/// written and read again without a large-object-heap array per copy, which would bring on a full collection. Arrays go
+/// back cleared: the JSON may hold a probe's password.
 /// </summary>
 internal sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
 {
@@ -47,7 +48,7 @@ internal sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
         _written = 0;
         if (array.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(array);
+            ArrayPool<byte>.Shared.Return(array, clearArray: true);
         }
     }
 
@@ -61,7 +62,7 @@ internal sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
 
         var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_array.Length * 2, _written + needed));
         _array.AsSpan(0, _written).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_array);
+        ArrayPool<byte>.Shared.Return(_array, clearArray: true);
         _array = larger;
     }
 }
