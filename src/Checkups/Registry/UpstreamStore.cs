@@ -234,7 +234,7 @@ internal sealed class UpstreamStore
             ?? throw new InvalidOperationException("The change returned no upstream.");
         var options = OptionsCopy.Of(next);
         var errors = new List<string>();
-        CheckupsOptionsValidator.ValidateUpstream(name, options, PathOf(prefix, name), settings.Locality, prefix, _probeTypes, _environment.Modes, errors);
+        CheckupsOptionsValidator.ValidateUpstream(name, options, PathOf(prefix, name), settings.Locality, prefix, _probeTypes, environment.Modes, errors);
         if (errors.Count > 0)
         {
             throw new CheckupsValidationException(errors);
