@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using Checkups.DependencyInjection;
+using Checkups.Registry;
 using Checkups.ServiceDiscovery;
 using Checkups.Sources;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -44,6 +45,7 @@ public static class CheckupsServiceDiscoveryExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IUpstreamSource, ServiceDiscoverySource>(static provider => provider.GetRequiredService<ServiceDiscoverySource>()));
         services.TryAddSingleton(static provider => new ServiceDiscoveryWatch(
             provider.GetRequiredService<ServiceEndpointResolver>(),
+            provider.GetRequiredService<UpstreamRegistry>(),
             provider.GetRequiredService<ServiceDiscoverySource>(),
             provider.GetServices<ServiceDiscoveryUpstreamOptions>(),
             provider.GetService<TimeProvider>(),

@@ -6,6 +6,7 @@ using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
 using Checkups.Configuration;
+using Checkups.Registry;
 using Checkups.Sources;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -159,6 +160,25 @@ internal sealed class ServiceDiscoverySource : IUpstreamSource, IUpstreamSourceS
         }
     }
 
+    /// <summary>Takes <paramref name="upstream"/> out of the snapshots, so that the others apply without it.</summary>
+    public void Withdraw(string upstream)
+    {
+        CancellationTokenSource fired;
+        lock (_gate)
+        {
+            if (!_upstreams.Remove(upstream))
+            {
+                return;
+            }
+
+            fired = _changed;
+            _changed = new CancellationTokenSource();
+        }
+
+        fired.Cancel();
+        fired.Dispose();
+    }
+
     public void Dispose()
     {
         lock (_gate)
@@ -176,6 +196,7 @@ internal sealed class ServiceDiscoverySource : IUpstreamSource, IUpstreamSourceS
 internal sealed class ServiceDiscoveryWatch : IHostedService, IDisposable
 {
     private readonly ServiceEndpointResolver _resolver;
+    private readonly UpstreamRegistry _registry;
     private readonly ServiceDiscoverySource _source;
     private readonly IReadOnlyList<ServiceDiscoveryUpstreamOptions> _services;
     private readonly TimeProvider _time;
@@ -185,9 +206,10 @@ internal sealed class ServiceDiscoveryWatch : IHostedService, IDisposable
     private readonly Dictionary<ServiceDiscoveryUpstreamOptions, IDisposable> _subscriptions = new(ReferenceEqualityComparer.Instance);
     private bool _stopped;
 
-    public ServiceDiscoveryWatch(ServiceEndpointResolver resolver, ServiceDiscoverySource source, IEnumerable<ServiceDiscoveryUpstreamOptions> services, TimeProvider? time, ILogger<ServiceDiscoveryWatch>? logger)
+    public ServiceDiscoveryWatch(ServiceEndpointResolver resolver, UpstreamRegistry registry, ServiceDiscoverySource source, IEnumerable<ServiceDiscoveryUpstreamOptions> services, TimeProvider? time, ILogger<ServiceDiscoveryWatch>? logger)
     {
         _resolver = resolver;
+        _registry = registry;
         _source = source;
         _services = services.ToList();
         _time = time ?? TimeProvider.System;
@@ -286,14 +308,21 @@ internal sealed class ServiceDiscoveryWatch : IHostedService, IDisposable
         }
         else
         {
-            try
+            // A name another source owns is not published: the registry refuses a source's snapshot whole, so it would hold
+            // back every other service's change too. Checked again after publishing, for a source that took it meanwhile.
+            if (OwnedElsewhere(service.UpstreamName) is null)
             {
                 _source.Publish(service.UpstreamName, upstream, _time.GetUtcNow());
-                Log.Applied(_logger, service.UpstreamName, upstream.Servers.Count, service.Query);
             }
-            catch (CheckupsException ex)
+
+            if (OwnedElsewhere(service.UpstreamName) is { } owner)
             {
-                Failed(service, ex.Message);
+                _source.Withdraw(service.UpstreamName);
+                Failed(service, $"the upstream '{service.UpstreamName}' belongs to the source '{owner}', which ServiceDiscovery leaves as it is (remove it there, or give this service another name with Upstream)");
+            }
+            else
+            {
+                Log.Applied(_logger, service.UpstreamName, upstream.Servers.Count, service.Query);
             }
         }
 
@@ -345,6 +374,10 @@ internal sealed class ServiceDiscoveryWatch : IHostedService, IDisposable
             {
             }
         });
+
+    /// <summary>The source that owns <paramref name="upstream"/> when it is not ServiceDiscovery; <see langword="null"/> when none other does.</summary>
+    private string? OwnedElsewhere(string upstream) =>
+        _registry.TryGet(upstream, out var existing) && existing.Owner != ServiceDiscoverySource.SourceName ? existing.Owner : null;
 
     private void Failed(ServiceDiscoveryUpstreamOptions service, string error)
     {

@@ -92,6 +92,43 @@ public sealed class ServiceDiscoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ANameAnotherSourceOwns_IsLeftAlone_AndTheOtherServicesStillApply()
+    {
+        // The registry refuses a source's snapshot whole: a service whose name the configuration owns must not hold back
+        // the changes of every other service.
+        var logs = new AwaitableLogCollector();
+        var (host, configuration) = Host(
+            new Dictionary<string, string?> { ["services:api:http:0"] = "http://" + Endpoint(0), ["services:other:http:0"] = "http://" + Endpoint(1) },
+            services =>
+            {
+                services.AddLogging(logging => logging.AddProvider(new FakeLoggerProvider(logs)));
+                services.AddCheckups(options =>
+                {
+                    options.HeartbeatEnabled = false;
+                    options.Upstreams["api"] = Upstreams.WithServers(Upstreams.Server(_backends[2].Port));
+                }).AddServiceDiscovery("http://api").AddServiceDiscovery("http://other");
+            });
+        using (host)
+        {
+            await host.StartAsync();
+            var registry = host.Services.GetRequiredService<UpstreamRegistry>();
+
+            var refused = await logs.WhenLoggedAsync(402);
+            Assert.Contains("belongs to the source 'configuration'", refused.Message, StringComparison.Ordinal);
+            Assert.Equal("configuration", registry.Get("api").Owner);
+            Assert.Equal(_backends[2].Port, Assert.Single(registry.Get("api").Clusters[0].Servers).Port);
+            Assert.Equal("servicediscovery", registry.Get("other").Owner);
+
+            configuration.Replace(new Dictionary<string, string?> { ["services:api:http:0"] = "http://" + Endpoint(0), ["services:other:http:0"] = "http://" + Endpoint(2) });
+            Assert.True(
+                await Upstreams.WhenAsync(registry, () => registry.Get("other").Clusters[0].Servers is [var only] && only.Port == _backends[2].Port),
+                "the reload did not reach the upstream other");
+            Assert.DoesNotContain(logs.GetSnapshot(), record => record.Id.Id == 10);
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task NamedEndpoint_IsAnUpstreamOfThatName_AndAnEmptyAnswerKeepsTheLastServers()
     {
         var logs = new AwaitableLogCollector();
